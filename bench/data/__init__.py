@@ -1,0 +1,7 @@
+"""Dataset registry: name -> "module:attr" of an object with ``find(data_root) -> Dataset``."""
+from bench.registry import Registry
+
+DATASETS = Registry("dataset", {
+    "rain100h": "bench.data.benchmarks:RAIN100H",
+    "raincityscapes": "bench.data.benchmarks:RAINCITYSCAPES",
+})

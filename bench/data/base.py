@@ -1,0 +1,55 @@
+"""What a dataset is to the rest of the harness: a lazy stream of Samples (paths, not pixels)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Protocol
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One benchmark image. Pixels are decoded by the runner, once, when needed."""
+
+    id: str
+    rainy: Path
+    clean: Path | None = None
+    labels: Path | None = None          # per-image label file (YOLO txt, Cityscapes labelIds PNG, ...)
+    label_format: str | None = None     # "yolo" | "cityscapes" | ... (see bench.downstream.labels)
+    error: str | None = None            # a pairing/listing problem; the runner records it and moves on
+
+
+@dataclass
+class Dataset:
+    """A located dataset. ``samples()`` re-lists lazily each time it is called."""
+
+    name: str
+    root: Path
+    layout: str
+    has_clean: bool
+    label_source: str = "pseudo"       # default label source for downstream tasks: gt | pseudo | none
+    expected_count: int | None = None
+    description: str = ""
+    _lister: "SampleLister | None" = field(default=None, repr=False)
+
+    def samples(self) -> Iterator[Sample]:
+        assert self._lister is not None
+        yield from self._lister(self.root)
+
+
+class SampleLister(Protocol):
+    def __call__(self, root: Path) -> Iterator[Sample]: ...
+
+
+class DatasetNotFound(LookupError):
+    """The dataset is registered but not on disk; the message says where to put it."""
+
+
+class DatasetSpec(Protocol):
+    """What a registry entry for a dataset provides."""
+
+    name: str
+    description: str
+
+    def find(self, data_root: Path | None) -> Dataset:
+        """Locate under ``data_root`` (or build, for generated sets) or raise DatasetNotFound."""
+        ...

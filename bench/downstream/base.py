@@ -1,0 +1,77 @@
+"""Downstream tasks: run a vision model on derained images, score against a named label source.
+
+Per-image predictions are stored (JSON); dataset-level scores (mAP, mIoU) are computed from the
+store at report time, so a report never re-runs a model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bench.data.base import Sample
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    name: str                        # column name, e.g. det_map50_95
+    higher_is_better: bool = True
+    value_range: tuple[float, float] = (0.0, 1.0)
+    description: str = ""
+
+    @property
+    def arrow(self) -> str:
+        return "↑" if self.higher_is_better else "↓"
+
+
+@dataclass
+class TaskConfig:
+    """One YAML file in tasks/. ``type`` must be a registered task type (no code from configs)."""
+
+    name: str
+    type: str
+    label_source: str = "auto"       # gt | pseudo | none | auto (the dataset's default)
+    params: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+class TaskUnavailable(RuntimeError):
+    """The task cannot run here (weights missing offline, backend not installed); says why and what to do."""
+
+
+class DownstreamTask:
+    """Subclasses set ``metrics`` and implement ``predict``, ``labels`` and ``score``."""
+
+    metrics: tuple[MetricInfo, ...] = ()
+
+    def __init__(self, config: TaskConfig, *, device: str = "cpu", resolver=None, offline: bool = False):
+        self.config = config
+        self.name = config.name
+        self.device = device
+        self.resolver = resolver
+        self.offline = offline
+
+    def identity(self) -> str:
+        """Changes when the model or thresholds change: part of the store key."""
+        return self.name
+
+    def protocol(self, label_source: str) -> str:
+        """One line saying exactly how the score is computed (model, thresholds, labels)."""
+        raise NotImplementedError
+
+    def predict(self, images: list[np.ndarray]) -> list[dict[str, Any]]:
+        """RGB uint8 images -> one JSON-serialisable prediction record per image."""
+        raise NotImplementedError
+
+    def gt_labels(self, sample: Sample, image_shape: tuple[int, int]) -> dict[str, Any] | None:
+        """True labels for a sample in this task's prediction format (None if the sample has none)."""
+        return None
+
+    def pseudo_labels(self, clean_prediction: dict[str, Any]) -> dict[str, Any]:
+        """Turn a prediction on the clean image into labels (e.g. keep boxes above a threshold)."""
+        raise NotImplementedError
+
+    def score(self, predictions: dict[str, dict], labels: dict[str, dict] | None) -> dict[str, float]:
+        """Dataset-level metrics from per-image predictions (and labels; None for label source none)."""
+        raise NotImplementedError

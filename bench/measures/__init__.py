@@ -1,0 +1,7 @@
+"""Measure registry: name -> "module:attr" of a zero-argument factory returning a Measure."""
+from bench.registry import Registry
+
+MEASURES = Registry("measure", {
+    "psnr_y": "bench.measures.psnr:psnr_y",
+    "ssim_y": "bench.measures.ssim:ssim_y",
+})

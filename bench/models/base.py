@@ -1,0 +1,137 @@
+"""The derainer interface and the one place where range, size and device policy is applied.
+
+A network only ever sees what its I/O policy says it was trained on; everything outside the
+network speaks float32 N×3×H×W RGB in [0, 1].
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class IOPolicy:
+    input_range: tuple[float, float] = (0.0, 1.0)  # range the network was trained on
+    clamp_output: bool = True
+    size_policy: str = "any"      # "any" | "pad" (reflect-pad to `multiple`, crop back) | "crop" (official crop)
+    multiple: int = 1
+    quantise: str = "round"       # how the output becomes uint8 ("trunc" = np.uint8(255*x), as official scripts)
+    tile: int | None = None       # tile side for tiled inference; None = whole image unless it does not fit
+    tile_overlap: int = 32
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Derainer:
+    """Base for everything the runner can call. Subclasses implement ``derain``."""
+
+    name: str = ""
+    variant: str | None = None          # e.g. the training set of the checkpoint
+    weights_sha256: str | None = None
+    weights_path: str | None = None
+    io: IOPolicy = IOPolicy()
+    uses_clean: bool = False            # only the `clean` oracle
+
+    @property
+    def key(self) -> str:
+        """Identity in the store: changes whenever the weights change."""
+        k = self.name if not self.variant else f"{self.name}@{self.variant}"
+        return k + (f"#{self.weights_sha256[:12]}" if self.weights_sha256 else "")
+
+    @property
+    def label(self) -> str:
+        return self.name if not self.variant else f"{self.name}@{self.variant}"
+
+    def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "variant": self.variant, "weights_sha256": self.weights_sha256,
+                "weights_path": self.weights_path, "io": self.io.as_dict()}
+
+
+class NetworkDerainer(Derainer):
+    """A torch network wrapped with its I/O policy."""
+
+    def __init__(self, name: str, net: nn.Module, io: IOPolicy, device: torch.device | str = "cpu",
+                 variant: str | None = None, weights_path: str | None = None,
+                 weights_sha256: str | None = None):
+        self.name, self.variant, self.io = name, variant, io
+        self.weights_path, self.weights_sha256 = weights_path, weights_sha256
+        self.device = torch.device(device)
+        self.net = net.to(self.device).eval()
+
+    @torch.no_grad()
+    def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
+        x = self._prepare(rainy.to(self.device))
+        y = self._forward(x)
+        return self._finish(y, rainy.shape[-2:]).cpu()
+
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        lo, hi = self.io.input_range
+        x = x * (hi - lo) + lo
+        if self.io.size_policy == "pad" and self.io.multiple > 1:
+            h, w = x.shape[-2:]
+            ph, pw = (-h) % self.io.multiple, (-w) % self.io.multiple
+            if ph or pw:
+                x = F.pad(x, (0, pw, 0, ph), mode="reflect")
+        elif self.io.size_policy == "crop" and self.io.multiple > 1:
+            h, w = x.shape[-2:]
+            x = x[..., : h - h % self.io.multiple, : w - w % self.io.multiple]
+        return x
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def _finish(self, y: torch.Tensor, in_size: tuple[int, int]) -> torch.Tensor:
+        lo, hi = self.io.input_range
+        y = (y - lo) / (hi - lo)
+        if self.io.size_policy == "pad":
+            y = y[..., : in_size[0], : in_size[1]]
+        return y.clamp(0, 1) if self.io.clamp_output else y
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d["params"] = sum(p.numel() for p in self.net.parameters())
+        return d
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registry entry for a network derainer. ``weights`` are ids in configs/weights.yaml."""
+
+    name: str
+    title: str                                   # e.g. "PReNet (Ren et al., CVPR 2019)"
+    build_network: Callable[[], nn.Module]
+    io: IOPolicy = IOPolicy()
+    weights: tuple[str, ...] = ()                # first one is the default
+    weights_for_dataset: dict[str, str] = field(default_factory=dict)
+    published_weights: bool = True
+    notes: str = ""
+
+    def build(self, variant: str | None, resolver, device: str | torch.device = "cpu",
+              dataset: str | None = None) -> NetworkDerainer:
+        from bench.models.weights import load_state_dict
+
+        wid = self.pick_weights(variant, dataset)
+        entry, path = resolver.resolve(wid, model=self.name)
+        net = self.build_network()
+        state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
+        net.load_state_dict(state, strict=True)
+        return NetworkDerainer(self.name, net, self.io, device, variant=entry.get("variant", wid),
+                               weights_path=str(path), weights_sha256=resolver.sha256(path))
+
+    def pick_weights(self, variant: str | None, dataset: str | None) -> str:
+        if variant:
+            return variant
+        if dataset and dataset in self.weights_for_dataset:
+            return self.weights_for_dataset[dataset]
+        if not self.weights:
+            from bench.models.weights import WeightsMissing
+            raise WeightsMissing(f"{self.name}: no published weights; pass a checkpoint as {self.name}@/path/to/file.pth")
+        return self.weights[0]

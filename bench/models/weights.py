@@ -1,0 +1,122 @@
+"""Checkpoint registry (configs/weights.yaml) and resolution.
+
+Order: explicit path -> --weights-dir / $BENCH_WEIGHTS -> cache -> download (online only).
+Checkpoints are loaded with ``weights_only=True`` and verified against sha256 where known.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+CONFIG = Path(__file__).resolve().parents[2] / "configs" / "weights.yaml"
+
+
+class WeightsMissing(FileNotFoundError):
+    """Weights that cannot be had; the message names the file, the folder and the source."""
+
+
+class WeightsMismatch(ValueError):
+    """A file whose sha256 or key layout is not what the registry says."""
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, dict[str, dict[str, Any]]]:
+    with open(CONFIG) as f:
+        return yaml.safe_load(f) or {}
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("BENCH_CACHE", Path.home() / ".cache" / "derain-bench")) / "weights"
+
+
+class WeightsResolver:
+    def __init__(self, weights_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
+                 offline: bool = False):
+        self.weights_dir = Path(weights_dir) if weights_dir else None
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.offline = offline
+        self._sha: dict[Path, str] = {}
+
+    def entry(self, model: str, variant: str) -> dict[str, Any]:
+        entries = registry().get(model, {})
+        if variant not in entries:
+            known = ", ".join(entries) or "none registered"
+            raise WeightsMissing(f"{model}: unknown weights {variant!r} (registered: {known}); "
+                                 f"or pass a file as {model}@/path/to/checkpoint.pth")
+        return {"variant": variant, **entries[variant]}
+
+    def resolve(self, variant: str, model: str) -> tuple[dict[str, Any], Path]:
+        explicit = Path(variant).expanduser()
+        if explicit.suffix in (".pth", ".pt", ".ckpt", ".onnx") and explicit.exists():
+            return {"variant": explicit.stem, "file": str(explicit)}, explicit
+        entry = self.entry(model, variant)
+        rel = Path(entry["file"])
+        candidates = [d / rel for d in (self.weights_dir, self.cache_dir) if d is not None]
+        for path in candidates:
+            if path.is_file():
+                self.verify(path, entry)
+                return entry, path
+        if entry.get("url") and not self.offline:
+            path = self.cache_dir / rel
+            self._download(entry["url"], path, entry.get("sha256"))
+            return entry, path
+        target = candidates[0] if candidates else self.cache_dir / rel
+        how = (f"download {entry['url']}" if entry.get("url")
+               else f"get it from {entry.get('source', 'the authors')}")
+        why = "offline mode" if self.offline and entry.get("url") else "not found"
+        raise WeightsMissing(f"{model}@{variant}: checkpoint {why}; {how} and place it at {target}"
+                             + (f" (sha256 {entry['sha256']})" if entry.get("sha256") else ""))
+
+    def sha256(self, path: Path) -> str:
+        path = Path(path)
+        if path not in self._sha:
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            self._sha[path] = h.hexdigest()
+        return self._sha[path]
+
+    def verify(self, path: Path, entry: dict[str, Any]) -> None:
+        want = entry.get("sha256")
+        if want and self.sha256(path) != want:
+            raise WeightsMismatch(f"{path}: sha256 {self.sha256(path)} does not match the registry's {want}; "
+                                  "the file is corrupt or a different checkpoint. Re-download it.")
+
+    def _download(self, url: str, path: Path, sha256: str | None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        os.close(fd)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+                shutil.copyfileobj(r, f)
+            got = self.sha256(Path(tmp))
+            if sha256 and got != sha256:
+                raise WeightsMismatch(f"{url}: downloaded sha256 {got} != expected {sha256}; not installed.")
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def load_state_dict(path: str | os.PathLike, strip_prefix: str | None = "module.") -> dict[str, torch.Tensor]:
+    """Load a plain state_dict safely; unwrap {'state_dict': ...} and strip DataParallel prefixes."""
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    for k in ("state_dict", "model", "params", "net"):
+        if isinstance(obj, dict) and k in obj and isinstance(obj[k], dict):
+            obj = obj[k]
+            break
+    if not isinstance(obj, dict):
+        raise WeightsMismatch(f"{path}: expected a state_dict, found {type(obj).__name__}")
+    if strip_prefix:
+        obj = {(k[len(strip_prefix):] if k.startswith(strip_prefix) else k): v for k, v in obj.items()}
+    return obj
