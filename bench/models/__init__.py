@@ -5,4 +5,9 @@ MODELS = Registry("model", {
     "rainy": "bench.models.baselines:RAINY",
     "clean": "bench.models.baselines:CLEAN",
     "prenet": "bench.models.prenet:SPEC",
+    "sapnet": "bench.models.sapnet:SPEC",
+    "nlcl": "bench.models.nlcl:SPEC",
+    "drdnet": "bench.models.drdnet:DRDNET",
+    "semi-drdnet": "bench.models.drdnet:SEMI_DRDNET",
+    "rdmc": "bench.models.rdmc:SPEC",
 })
