@@ -120,6 +120,8 @@ class PairedLayout:
         label_index = None
         for path, rel in self._candidates(root):
             m = rx.fullmatch(rel)
+            if not m and self.clean_dir == self.rainy_dir:
+                continue        # rainy and clean share the folder: the clean twins are listed here too
             if not m:
                 yield Sample(Path(rel).stem, path, error=(
                     f"{path}: file name does not follow layout {self.name!r} ({self.rainy_pattern}); "
