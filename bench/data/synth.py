@@ -20,7 +20,7 @@ Range = tuple[float, float]
 
 @dataclass(frozen=True)
 class RainParams:
-    density: Range = (0.002, 0.004)      # fraction of pixels that seed a streak, per layer
+    density: Range = (0.002, 0.004)      # fraction of pixels seeding a streak, per layer, at the reference size
     length: Range = (20.0, 40.0)         # streak length, px at the reference short side
     angle: Range = (-10.0, 10.0)         # degrees from vertical (positive leans right going down)
     angle_spread: float = 3.0            # extra per-layer jitter around the drawn angle, degrees
@@ -76,11 +76,12 @@ def rain_layer(h: int, w: int, values: dict[str, float], rng: np.random.Generato
     """Streak intensity S (float32 h×w, ≥0) for one image."""
     scale = min(h, w) / REFERENCE_SHORT_SIDE
     length, sigma = values["length"] * scale, values["width"] * scale
+    density = min(values["density"] / scale ** 2, 1.0)   # streak area grows with scale²: keep coverage fixed
     pad = int(length) + 4      # seeds outside the frame draw streaks into it (no empty border)
     total = np.zeros((h, w), np.float32)
     for _ in range(int(values["layers"])):
         angle = values["angle"] + float(rng.uniform(-1, 1)) * values["angle_spread"]
-        seeds = (rng.random((h + 2 * pad, w + 2 * pad)) < values["density"]).astype(np.float32)
+        seeds = (rng.random((h + 2 * pad, w + 2 * pad)) < density).astype(np.float32)
         seeds *= rng.uniform(0.4, 1.0, size=seeds.shape).astype(np.float32)
         streaks = cv2.filter2D(seeds, cv2.CV_32F, streak_kernel(length, angle, sigma),
                                borderType=cv2.BORDER_CONSTANT)[pad:pad + h, pad:pad + w]
