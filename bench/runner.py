@@ -33,6 +33,18 @@ class TaskSlot:
 
 
 @dataclass
+class Work:
+    """One image on its way through the pipeline."""
+
+    sample: Sample
+    measures: dict[str, Any]
+    slots: list[TaskSlot]
+    clean_rgb: np.ndarray | None = None
+    rainy_rgb: np.ndarray | None = None
+    out_rgb: np.ndarray | None = None
+
+
+@dataclass
 class Prepared:
     datasets: list[Dataset] = field(default_factory=list)
     measures: dict[str, Any] = field(default_factory=dict)
@@ -125,76 +137,114 @@ class Runner:
         if self.cfg.fresh:
             self.store.clear(key, ds)
         self.store.put_model(key, derainer.name, derainer.variant, derainer.weights_sha256, derainer.describe())
-        fr_ok = dataset.has_clean
-        wanted_measures = {n: m for n, m in measures.items() if fr_ok or m.info.reference == "NR"}
+        wanted = {n: m for n, m in measures.items() if dataset.has_clean or m.info.reference == "NR"}
         done = self.store.done_units(key, ds)
         counts = self.log.pair(key, ds)
+        pending: list[Work] = []  # same-sized images waiting for one batched forward pass
         for i, sample in enumerate(dataset.samples()):
             if self.cfg.limit is not None and i >= self.cfg.limit:
                 break
-            todo_m = [n for n in wanted_measures if n not in done.get(sample.id, ())]
-            todo_t = [s for s in slots if s.unavailable is None and s.unit not in done.get(sample.id, ())]
+            finished = done.get(sample.id, set())
+            work = Work(sample, {n: m for n, m in wanted.items() if n not in finished},
+                        [s for s in slots if s.unavailable is None and s.unit not in finished])
             counts["images"] += 1
-            if not todo_m and not todo_t:
+            if not work.measures and not work.slots:
                 counts["skipped"] += 1
                 continue
-            try:
-                self._run_sample(derainer, dataset, sample, {n: wanted_measures[n] for n in todo_m}, todo_t, counts)
-            except (ImageError, ValueError) as e:
-                self._error(derainer, ds, sample.id, str(e))
-                counts["errors"] += 1
-            except Exception as e:  # one failing image never stops the run
-                self._error(derainer, ds, sample.id, f"{e.__class__.__name__}: {e}")
-                counts["errors"] += 1
-                self.log.trace(traceback.format_exc())
+            if not self._guard(derainer, ds, sample.id, counts, self._load, derainer, dataset, work, counts):
+                continue
+            if work.out_rgb is not None:
+                self._guard(derainer, ds, sample.id, counts, self._score, derainer, dataset, work, counts)
+                continue
+            if pending and (len(pending) >= self.cfg.batch_size or pending[0].rainy_rgb.shape != work.rainy_rgb.shape):
+                self._flush(derainer, dataset, pending, counts)
+            pending.append(work)
+        self._flush(derainer, dataset, pending, counts)
         self._record_speed(derainer, counts)
 
-    def _run_sample(self, derainer: Derainer, dataset: Dataset, sample: Sample, measures: dict,
-                    slots: list[TaskSlot], counts: dict) -> None:
+    def _guard(self, derainer: Derainer, ds: str, image_id: str, counts: dict, fn, *args) -> bool:
+        """Run one step for one image; a failure becomes an error record and the run goes on."""
+        try:
+            fn(*args)
+            return True
+        except (ImageError, ValueError) as e:
+            self._error(derainer, ds, image_id, str(e))
+        except Exception as e:
+            self._error(derainer, ds, image_id, f"{e.__class__.__name__}: {e}")
+            self.log.trace(traceback.format_exc())
+        counts["errors"] += 1
+        return False
+
+    def _load(self, derainer: Derainer, dataset: Dataset, work: "Work", counts: dict) -> None:
+        """Decode what this image needs: ground truth, and the output from the cache or the rainy input."""
+        sample = work.sample
         if sample.error:
             raise ValueError(sample.error)
-        key, ds = derainer.key, dataset.name
         with self.log.stage("decode"):
-            clean_rgb = read_rgb(sample.clean) if sample.clean is not None else None
-            out_rgb = self._output(derainer, dataset, sample, clean_rgb, counts)
+            work.clean_rgb = read_rgb(sample.clean) if sample.clean is not None else None
+            cached = output_path(self.cfg.out, derainer.key, dataset.name, sample.id)
+            if derainer.cache_output and cached.is_file():
+                work.out_rgb = read_rgb(cached)
+                counts["cached"] += 1
+                return
+            work.rainy_rgb = read_rgb(sample.rainy)
+        c = work.clean_rgb
+        if c is not None and c.shape != work.rainy_rgb.shape:
+            raise ValueError(f"{sample.rainy}: rainy image is {work.rainy_rgb.shape[1]}x{work.rainy_rgb.shape[0]} "
+                             f"but its ground truth {sample.clean} is {c.shape[1]}x{c.shape[0]}; "
+                             "the pair does not match — fix or remove it.")
+
+    def _flush(self, derainer: Derainer, dataset: Dataset, pending: list["Work"], counts: dict) -> None:
+        if not pending:
+            return
+        batch, pending[:] = list(pending), []
+        try:
+            outs = self._derain(derainer, batch, counts)
+        except Exception as e:
+            if len(batch) > 1:  # isolate the image that fails: one at a time
+                for w in batch:
+                    self._flush(derainer, dataset, [w], counts)
+                return
+            self._error(derainer, dataset.name, batch[0].sample.id,
+                        f"{batch[0].sample.rainy}: deraining failed: {e.__class__.__name__}: {e}")
+            self.log.trace(traceback.format_exc())
+            counts["errors"] += 1
+            return
+        for w, out_rgb in zip(batch, outs):
+            w.out_rgb = out_rgb
+            if derainer.cache_output:
+                with self.log.stage("write outputs"):
+                    write_png(output_path(self.cfg.out, derainer.key, dataset.name, w.sample.id), out_rgb)
+            w.rainy_rgb = None
+            self._guard(derainer, dataset.name, w.sample.id, counts, self._score, derainer, dataset, w, counts)
+
+    def _derain(self, derainer: Derainer, batch: list["Work"], counts: dict) -> list[np.ndarray]:
+        rainy = torch.cat([to_tensor(w.rainy_rgb) for w in batch])
+        clean = (torch.cat([to_tensor(w.clean_rgb) for w in batch])
+                 if all(w.clean_rgb is not None for w in batch) else None)
+        with self.log.stage("derain"):
+            t0 = time.perf_counter()
+            out = derainer.derain(rainy, clean)
+            counts["forward_s"] += time.perf_counter() - t0
+        counts["forwards"] += len(batch)
+        return list(to_uint8(out, derainer.io.quantise))
+
+    def _score(self, derainer: Derainer, dataset: Dataset, work: "Work", counts: dict) -> None:
+        key, ds, sample = derainer.key, dataset.name, work.sample
+        out_rgb, clean_rgb = work.out_rgb, work.clean_rgb
         if clean_rgb is not None and clean_rgb.shape != out_rgb.shape:
             clean_rgb = _match_size(clean_rgb, out_rgb, sample, derainer)
         out_t = to_tensor(out_rgb)
         clean_t = to_tensor(clean_rgb) if clean_rgb is not None else None
-        for name, measure in measures.items():
+        for name, measure in work.measures.items():
             with self.log.stage(f"measure {name}"):
                 value = float(measure(out_t, clean_t)[0])
             self.store.put(model_key=key, model=derainer.name, variant=derainer.variant, dataset=ds,
                            image_id=sample.id, unit=name, value=value, protocol=measure.info.protocol_text(),
                            run_id=self.log.run_id)
             counts["measured"] += 1
-        for slot in slots:
+        for slot in work.slots:
             self._run_task(derainer, dataset, sample, slot, out_rgb, clean_rgb, counts)
-
-    def _output(self, derainer: Derainer, dataset: Dataset, sample: Sample, clean_rgb, counts) -> np.ndarray:
-        """The quantised derained image: from the cache if present, else one forward pass."""
-        cached = output_path(self.cfg.out, derainer.key, dataset.name, sample.id)
-        cacheable = getattr(derainer, "cache_output", True)
-        if cacheable and cached.is_file():
-            counts["cached"] += 1
-            return read_rgb(cached)
-        rainy_rgb = read_rgb(sample.rainy)
-        if clean_rgb is not None and clean_rgb.shape != rainy_rgb.shape:
-            raise ValueError(f"{sample.rainy}: rainy image is {rainy_rgb.shape[1]}x{rainy_rgb.shape[0]} but its "
-                             f"ground truth {sample.clean} is {clean_rgb.shape[1]}x{clean_rgb.shape[0]}; "
-                             "the pair does not match — fix or remove it.")
-        rainy_t = to_tensor(rainy_rgb)
-        clean_t = to_tensor(clean_rgb) if clean_rgb is not None else None
-        with self.log.stage("derain"):
-            t0 = time.perf_counter()
-            out = derainer.derain(rainy_t, clean_t)
-            counts["forward_s"] += time.perf_counter() - t0
-        counts["forwards"] += 1
-        out_rgb = to_uint8(out, derainer.io.quantise)[0]
-        if cacheable:
-            with self.log.stage("write outputs"):
-                write_png(cached, out_rgb)
-        return out_rgb
 
     def _run_task(self, derainer, dataset, sample, slot: TaskSlot, out_rgb, clean_rgb, counts) -> None:
         from bench.downstream.base import TaskUnavailable
