@@ -139,9 +139,9 @@ def forward_maybe_tiled(net: Callable[[torch.Tensor], torch.Tensor], x: torch.Te
             tried.append(tile or max(h, w))
             if x.device.type == "cuda":
                 torch.cuda.empty_cache()
-            tile = _floor_to(tried[-1] // 2, multiple)
-            if tile < smallest:
+            if tried[-1] <= smallest:
                 raise TilingFailed(
                     f"out of memory on a {h}×{w} image on {x.device} even with tiles of {tried[-1]} px "
                     f"(tried {tried}); free memory, use a smaller BENCH_MAX_PIXELS, or run on another "
                     f"device") from err
+            tile = max(_floor_to(tried[-1] // 2, multiple), smallest)
