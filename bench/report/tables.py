@@ -25,7 +25,7 @@ from bench.report.names import (BASELINE_MODEL, COST_COLUMNS, REFERENCE_MODELS, 
 MARK_RULE = ("Bold: best, underlined: second best per dataset among the compared methods (the "
              "rainy input and the ground truth are references, not ranked); values equal at the "
              "printed precision share a mark.")
-DELTA_RULE = "(±x): difference to the rainy input on the same dataset."
+DELTA_RULE = "(±x): difference to the rainy input on the same dataset, from unrounded means."
 
 
 @dataclass
