@@ -118,8 +118,8 @@ def draw_prediction(ax, payload: dict[str, Any] | None, min_score: float = 0.25)
             continue
         ax.add_patch(patches.Rectangle((x, y), w, h, fill=False, edgecolor="yellow", linewidth=1.0))
         text = label if score is None else f"{label} {score:.2f}"
-        if text:
-            ax.text(x, y, text, fontsize=5, color="black", va="bottom",
+        if text:  # clip_on: labels outside a zoomed crop must not spill over the neighbours
+            ax.text(x, y, text, fontsize=5, color="black", va="bottom", clip_on=True,
                     bbox={"facecolor": "yellow", "alpha": 0.7, "pad": 0.5, "linewidth": 0})
 
 
@@ -164,7 +164,8 @@ def comparison_grid(samples: Sequence[tuple[str, str]], columns: Sequence[GridCo
             for k, ax in enumerate(rows):
                 ax.set_xticks([])
                 ax.set_yticks([])
-                if image is None:
+                if image is None:  # a grey panel of the same shape keeps the grid aligned
+                    ax.imshow(np.full_like(first, 200))
                     ax.text(0.5, 0.5, "missing", ha="center", va="center", transform=ax.transAxes)
                     continue
                 ax.imshow(image, interpolation="nearest" if k else "antialiased")

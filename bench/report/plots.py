@@ -33,6 +33,16 @@ def save(fig, stem: str | Path) -> list[Path]:
     return paths
 
 
+def _drop_capped(df: pd.DataFrame, lb, metric: str) -> pd.DataFrame:
+    """Hide the ground-truth row where its value is only the measure's cap (PSNR of identical
+    images is infinite, stored as the cap): it would flatten every other bar or point."""
+    info = lb.columns[metric]
+    hi = (getattr(info, "value_range", None) or (None, None))[1]
+    if hi is None or float(hi) <= 1.0:
+        return df
+    return df[~((df["model"] == "clean") & (df[metric] >= float(hi)))]
+
+
 def _row_label(row) -> str:
     return model_label(row["model"], row["variant"])
 
@@ -48,18 +58,19 @@ def _ordered(df: pd.DataFrame) -> pd.DataFrame:
 def bars(lb, metric: str, stem: str | Path) -> list[Path]:
     """Grouped bars: one group per dataset, one bar per model (rainy and clean drawn hatched)."""
     info = lb.columns[metric]
-    df = _ordered(lb.table[lb.table[metric].notna()])
+    df = _ordered(_drop_capped(lb.table[lb.table[metric].notna()], lb, metric))
     if df.empty:
         raise ValueError(f"no values for {metric!r} in the leaderboard")
+    df = df.assign(_label=[_row_label(r) for _, r in df.iterrows()])
     datasets = list(dict.fromkeys(df["dataset"]))
-    models = list(dict.fromkeys(_row_label(r) for _, r in df.iterrows()))
+    models = list(dict.fromkeys(df["_label"]))
     colors = plt.get_cmap("tab10" if len(models) <= 10 else "tab20")
     width = 0.8 / len(models)
     fig, ax = plt.subplots(figsize=(max(4.5, 1.2 + 1.1 * len(datasets) * max(1, len(models) / 3)), 3.4))
     for j, label in enumerate(models):
         xs, ys, hatch = [], [], None
         for i, d in enumerate(datasets):
-            hit = df[(df["dataset"] == d) & ([_row_label(r) == label for _, r in df.iterrows()])]
+            hit = df[(df["dataset"] == d) & (df["_label"] == label)]
             if len(hit):
                 xs.append(i - 0.4 + width * (j + 0.5))
                 ys.append(float(hit[metric].iloc[0]))
@@ -93,7 +104,7 @@ def quality_vs_utility(lb, x: str, y: str, stem: str | Path, datasets: Iterable[
     for c in (x, y):
         if c not in lb.table.columns:
             raise KeyError(f"leaderboard has no column {c!r} (has {list(lb.columns)})")
-    df = lb.table[lb.table[x].notna() & lb.table[y].notna()]
+    df = _drop_capped(_drop_capped(lb.table[lb.table[x].notna() & lb.table[y].notna()], lb, x), lb, y)
     datasets = [d for d in (datasets or dict.fromkeys(lb.table["dataset"])) if (df["dataset"] == d).any()]
     if not datasets:
         raise ValueError(f"no dataset has both {x!r} and {y!r}")
