@@ -36,6 +36,7 @@ class Derainer:
     weights_path: str | None = None
     io: IOPolicy = IOPolicy()
     uses_clean: bool = False            # only the `clean` oracle
+    cache_output: bool = True           # oracles are free to recompute: no PNG cache
 
     @property
     def key(self) -> str:
