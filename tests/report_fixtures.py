@@ -1,29 +1,12 @@
-"""A small hand-made leaderboard with known values, for the report tests.
-
-``HandLeaderboard``/``Col`` have the attribute shape of ``bench.report.leaderboard``'s
-``Leaderboard``/``ColumnInfo`` (``.table``, ``.columns[m].higher_is_better`` ...), which is all the
-report code reads; the store-backed path is tested separately in test_report_cli.py.
-"""
+"""A small hand-made leaderboard with known values, for the report tests (the real
+``Leaderboard``/``ColumnInfo`` classes, filled by hand; the store-backed path is tested in
+test_report_cli.py)."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import pandas as pd
 
-
-@dataclass(frozen=True)
-class Col:
-    name: str
-    higher_is_better: bool
-    value_range: tuple[float, float]
-    protocol: str
-    kind: str
-
-
-@dataclass
-class HandLeaderboard:
-    table: pd.DataFrame
-    columns: dict
+from bench.report.leaderboard import ColumnInfo as Col
+from bench.report.leaderboard import Leaderboard
 
 
 COLUMNS = ["model", "variant", "model_key", "dataset", "images", "errors",
@@ -52,15 +35,16 @@ ROWS = [
 ]
 
 
-def hand_leaderboard() -> HandLeaderboard:
+def hand_leaderboard() -> Leaderboard:
     table = pd.DataFrame(ROWS, columns=COLUMNS)
     cols = {
         "psnr_y": Col("psnr_y", True, (0.0, 100.0), "prenet-matlab: Y float, PSNR cap 100 dB", "measure"),
         "ssim_y": Col("ssim_y", True, (0.0, 1.0), "prenet-matlab: Y float, SSIM wang2004", "measure"),
         "niqe": Col("niqe", False, (0.0, 100.0), "niqe-original: 96×96 blocks", "measure"),
         "det_map50_95": Col("det_map50_95", True, (0.0, 1.0), "yolo11n conf 0.25, pseudo labels", "task"),
+        "params": Col("params", False, (0.0, float("inf")), "parameters of the deraining network", "cost"),
     }
-    return HandLeaderboard(table, cols)
+    return Leaderboard(table, cols, per_image=hand_per_image())
 
 
 def hand_per_image() -> pd.DataFrame:

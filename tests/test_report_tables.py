@@ -77,7 +77,7 @@ def test_leaderboard_rows_marks_deltas_costs():
                          "- SSIM-Y ↑: prenet-matlab: Y float, SSIM wang2004",
                          "- NIQE ↓: niqe-original: 96×96 blocks",
                          "- mAP50-95 ↑: yolo11n conf 0.25, pseudo labels",
-                         "- Params: trainable parameters, millions",
+                         "- Params (M): parameters of the deraining network (millions)",
                          "- GFLOPs: multiply-adds ×2 per image, as stored in the models table",
                          "- ms/image: mean forward time per image, as stored in the models table"]
     assert "from unrounded means" in notes[0]
@@ -115,5 +115,5 @@ def test_csvs_overall_and_per_dataset(tmp_path):
     assert [p.name for p in paths] == ["leaderboard.csv", "leaderboard_rain100h.csv", "leaderboard_rain100l.csv"]
     overall = pd.read_csv(paths[0])
     assert len(overall) == 10 and overall["psnr_y"].iloc[1] == 29.4647   # stored values, unrounded
-    assert set(overall["psnr_y_protocol"]) == {"prenet-matlab: Y float, PSNR cap 100 dB"}
+    assert overall["protocol"].iloc[1].startswith("psnr_y: prenet-matlab: Y float, PSNR cap 100 dB | ssim_y: ")
     assert len(pd.read_csv(paths[2])) == 4

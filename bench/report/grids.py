@@ -64,63 +64,42 @@ def auto_crop(images: Sequence[np.ndarray | None], frac: float = 0.3) -> tuple[i
 
 # --- predictions --------------------------------------------------------------------------------
 
-def _boxes(payload: dict[str, Any]) -> list[tuple[list[float], str, float | None]]:
-    """[(xywh, label, score)] from the common payload shapes: parallel lists ``boxes`` (xywh),
-    ``classes``/``labels``, ``scores``; or ``detections``: [{bbox, category|label, score}]."""
-    out = []
-    if "detections" in payload:
-        for d in payload["detections"]:
-            out.append((d["bbox"], str(d.get("label", d.get("category", d.get("category_id", "")))),
-                        d.get("score")))
-        return out
-    boxes = payload.get("boxes") or []
-    labels = payload.get("labels") or payload.get("classes") or [""] * len(boxes)
-    names = payload.get("names") or {}
-    scores = payload.get("scores") or [None] * len(boxes)
-    for b, c, s in zip(boxes, labels, scores):
-        out.append((b, str(names.get(str(c), names.get(c, c)) if isinstance(names, dict) else c), s))
-    return out
-
-
-def _mask(payload: dict[str, Any]) -> np.ndarray | None:
-    """A semantic label map: ``mask`` as a nested list, a COCO RLE dict, or ``mask_path`` (PNG)."""
-    m = payload.get("mask")
-    if isinstance(m, dict) and "counts" in m:
-        from pycocotools import mask as mask_utils
-        rle = dict(m)
-        if isinstance(rle["counts"], str):
-            rle["counts"] = rle["counts"].encode()
-        return mask_utils.decode(rle)
-    if isinstance(m, list):
-        return np.asarray(m)
-    if payload.get("mask_path"):
-        return np.asarray(plt.imread(payload["mask_path"]))
-    return None
-
-
-def draw_prediction(ax, payload: dict[str, Any] | None, min_score: float = 0.25) -> None:
-    """Draw a task's per-image prediction; defers to ``bench.downstream.draw`` when it exists."""
-    if not payload:
-        return
+def render_prediction(image: np.ndarray, payload: dict[str, Any], min_score: float = 0.25) -> np.ndarray:
+    """A task's stored prediction drawn onto a copy of ``image`` (pixel space, so the zoomed crop
+    shows it too). Uses the downstream owner's renderer, ``bench.downstream.draw.draw_prediction``;
+    without it, a minimal fallback for the same record format (``boxes`` as x1,y1,x2,y2 pixels,
+    optional ``scores``; ``png``: base64 PNG class map)."""
     try:
-        from bench.downstream.draw import draw_on_axes  # the downstream owner's renderer, if landed
+        from bench.downstream.draw import draw_prediction as draw
     except ImportError:
-        draw_on_axes = None
-    if draw_on_axes is not None:
-        draw_on_axes(ax, payload)
-        return
-    mask = _mask(payload)
-    if mask is not None:
-        shown = np.ma.masked_where(mask == 0, mask)
-        ax.imshow(shown, cmap="tab20", alpha=0.45, interpolation="nearest", vmin=0, vmax=19)
-    for (x, y, w, h), label, score in _boxes(payload):
-        if score is not None and score < min_score:
+        draw = _fallback_draw
+    return draw(image, payload, min_score=min_score)
+
+
+def _fallback_draw(image: np.ndarray, record: dict[str, Any], min_score: float = 0.25) -> np.ndarray:
+    out = image.copy()
+    if "png" in record:
+        import base64
+        import io
+
+        from PIL import Image
+        with Image.open(io.BytesIO(base64.b64decode(record["png"]))) as im:
+            classes = np.asarray(im).astype(np.int64)
+        colours = (plt.get_cmap("tab20")(np.arange(20))[:, :3] * 255).astype(np.float32)
+        blend = 0.55 * out + 0.45 * colours[classes % 20]
+        keep = classes == 255
+        out = np.where(keep[..., None], out, np.clip(np.rint(blend), 0, 255)).astype(np.uint8)
+    boxes = record.get("boxes") or []
+    scores = record.get("scores") or [1.0] * len(boxes)
+    h, w = out.shape[:2]
+    for (x1, y1, x2, y2), score in zip(boxes, scores):
+        if score < min_score:
             continue
-        ax.add_patch(patches.Rectangle((x, y), w, h, fill=False, edgecolor="yellow", linewidth=1.0))
-        text = label if score is None else f"{label} {score:.2f}"
-        if text:  # clip_on: labels outside a zoomed crop must not spill over the neighbours
-            ax.text(x, y, text, fontsize=5, color="black", va="bottom", clip_on=True,
-                    bbox={"facecolor": "yellow", "alpha": 0.7, "pad": 0.5, "linewidth": 0})
+        x1, x2 = (int(np.clip(round(v), 0, w - 1)) for v in (x1, x2))
+        y1, y2 = (int(np.clip(round(v), 0, h - 1)) for v in (y1, y2))
+        out[y1, x1:x2 + 1] = out[y2, x1:x2 + 1] = (255, 255, 0)
+        out[y1:y2 + 1, x1] = out[y1:y2 + 1, x2] = (255, 255, 0)
+    return out
 
 
 # --- the grid -----------------------------------------------------------------------------------
@@ -140,6 +119,21 @@ def _load(col: GridColumn, dataset: str, image_id: str, output_path: OutputPath,
     return image
 
 
+def _with_prediction(image, col: GridColumn, dataset: str, image_id: str, prediction: Prediction,
+                     min_score: float, missing: list[str]) -> np.ndarray | None:
+    if image is None:
+        return None
+    payload = prediction(col.model_key, dataset, image_id)
+    if not payload:
+        missing.append(f"{col.model_key} on {dataset}/{image_id}: no stored prediction")
+        return image
+    try:
+        return render_prediction(image, payload, min_score)
+    except (ValueError, KeyError) as e:  # a record for another image size, or an unknown shape
+        missing.append(f"{col.model_key} on {dataset}/{image_id}: prediction not drawn ({e})")
+        return image
+
+
 def comparison_grid(samples: Sequence[tuple[str, str]], columns: Sequence[GridColumn],
                     output_path: OutputPath, stem: str | Path, *, fallback: Fallback | None = None,
                     prediction: Prediction | None = None, crops: Sequence[tuple[int, int, int, int] | None] | None = None,
@@ -149,6 +143,10 @@ def comparison_grid(samples: Sequence[tuple[str, str]], columns: Sequence[GridCo
     Returns (written paths, messages about images that were missing; their panels say so)."""
     missing: list[str] = []
     per_sample = [[_load(c, d, i, output_path, fallback, missing) for c in columns] for d, i in samples]
+    crops = [(crops[s] if crops and s < len(crops) else None) or auto_crop(raw) for s, raw in enumerate(per_sample)]
+    if prediction is not None:
+        per_sample = [[_with_prediction(im, c, d, i, prediction, min_score, missing) for c, im in zip(columns, row)]
+                      for (d, i), row in zip(samples, per_sample)]
     first = next((im for row in per_sample for im in row if im is not None), None)
     if first is None:
         raise FileNotFoundError("no image of the grid could be read:\n  " + "\n  ".join(missing))
@@ -158,7 +156,7 @@ def comparison_grid(samples: Sequence[tuple[str, str]], columns: Sequence[GridCo
     fig, axes = plt.subplots(nrows, len(columns), squeeze=False,
                              figsize=(panel_w * len(columns), panel_w * aspect * nrows + 0.6))
     for s, ((dataset, image_id), images) in enumerate(zip(samples, per_sample)):
-        crop = (crops[s] if crops and s < len(crops) else None) or auto_crop(images)
+        crop = crops[s]
         for j, (col, image) in enumerate(zip(columns, images)):
             rows = [axes[s * (2 if zoom else 1), j]] + ([axes[s * 2 + 1, j]] if zoom else [])
             for k, ax in enumerate(rows):
@@ -169,8 +167,6 @@ def comparison_grid(samples: Sequence[tuple[str, str]], columns: Sequence[GridCo
                     ax.text(0.5, 0.5, "missing", ha="center", va="center", transform=ax.transAxes)
                     continue
                 ax.imshow(image, interpolation="nearest" if k else "antialiased")
-                if prediction is not None:
-                    draw_prediction(ax, prediction(col.model_key, dataset, image_id), min_score)
                 x, y, w, h = crop
                 if k == 0 and zoom:
                     ax.add_patch(patches.Rectangle((x, y), w, h, fill=False, edgecolor="red", linewidth=1.2))

@@ -50,7 +50,8 @@ class Table:
 
 def metric_columns(lb, metrics: Iterable[str] | None = None) -> list[str]:
     """Metric columns present in the table: measures first, then task metrics, in ``lb.columns`` order."""
-    present = [m for m in lb.columns if m in lb.table.columns]
+    present = [m for m, info in lb.columns.items()
+               if m in lb.table.columns and getattr(info, "kind", "measure") != "cost"]
     if metrics is not None:
         missing = [m for m in metrics if m not in present]
         if missing:
@@ -66,6 +67,15 @@ def cost_columns(lb) -> list[str]:
 
 def arrow(info) -> str:
     return "↑" if info.higher_is_better else "↓"
+
+
+def cost_note(lb, column: str) -> str:
+    """The store's own description of a cost column when it has one, else ours."""
+    label, scale, _, fallback = COST_COLUMNS[column]
+    info = lb.columns.get(column)
+    if info is None or not is_present(getattr(info, "protocol", None)):
+        return fallback
+    return f"{label}: {info.protocol}" + (" (millions)" if scale == 1e-6 else "")
 
 
 def protocol_notes(lb, metrics: Iterable[str]) -> list[str]:
@@ -161,7 +171,7 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
             row += [c[i] for c in cols] + [_cost_cell(c, r[c]) for c in costs_cols]
             rows.append(row)
     notes = ["↑ higher is better, ↓ lower is better. " + MARK_RULE + (" " + DELTA_RULE if deltas else "")]
-    notes += protocol_notes(lb, metrics) + [COST_COLUMNS[c][3] for c in costs_cols]
+    notes += protocol_notes(lb, metrics) + [cost_note(lb, c) for c in costs_cols]
     return Table(title, headers, rows, numeric, notes=notes, sections=sections)
 
 
@@ -308,12 +318,12 @@ def to_html(t: Table, table_id: str = "") -> str:
 # --- files --------------------------------------------------------------------------------------
 
 def csv_frame(lb, dataset: str | None = None) -> pd.DataFrame:
-    """The leaderboard as stored values (no rounding), plus one ``<metric>_protocol`` column each."""
-    df = lb.table if dataset is None else lb.table[lb.table["dataset"] == dataset]
-    df = df.copy()
-    for m in metric_columns(lb):
-        df[f"{m}_protocol"] = str(getattr(lb.columns[m], "protocol", "") or "")
-    return df
+    """The leaderboard as stored values (no rounding) with the spine's ``protocol`` column, so
+    ``bench run`` and ``bench report`` write the same leaderboard.csv."""
+    from bench.report.outputs import leaderboard_frame
+
+    df = leaderboard_frame(lb)
+    return df if dataset is None else df[df["dataset"] == dataset]
 
 
 def write_csvs(lb, out_dir: str | Path) -> list[Path]:
