@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from bench.measures.base import Measure, MeasureInfo
 from bench.measures.color import check_rgb_batch, matlab_gray, uint8_values
+from bench.measures.ssim import _filter_valid
 
 BLOCK = 96
 VARIANT = ("original LIVE NIQE release (computequality.m, 96×96 blocks, no overlap, "
@@ -96,12 +97,13 @@ def aggd_fit(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
     """``estimateaggdparam`` on each row of ``v`` (B × M): alpha, beta_l, beta_r, and the
     mean parameter (beta_r - beta_l)·Γ(2/α)/Γ(1/α)."""
     gam, r_gam, beta_scale, mean_scale = (t.to(v.device) for t in _aggd_tables())
-    sq = v * v
-    neg, pos = (v < 0), (v > 0)
-    left = torch.sqrt((sq * neg).sum(1) / neg.sum(1))     # mean over an empty set -> NaN, as MATLAB
-    right = torch.sqrt((sq * pos).sum(1) / pos.sum(1))
+    neg, pos = v.clamp(max=0.0), v.clamp(min=0.0)
+    sq_neg, sq_pos = (neg * neg).sum(1), (pos * pos).sum(1)
+    left = torch.sqrt(sq_neg / (v < 0).sum(1))      # mean over an empty set -> NaN, as MATLAB
+    right = torch.sqrt(sq_pos / (v > 0).sum(1))
     g = left / right
-    rhat = v.abs().mean(1) ** 2 / sq.mean(1)
+    m = v.shape[1]
+    rhat = ((pos.sum(1) - neg.sum(1)) / m) ** 2 / ((sq_neg + sq_pos) / m)
     rnorm = rhat * (g ** 3 + 1) * (g + 1) / (g ** 2 + 1) ** 2
     # argmin over the grid of (r_gam - rnorm)^2: r_gam is increasing, so the minimiser is one of
     # the two neighbours of rnorm's insertion point; MATLAB's min takes the first on ties and
@@ -130,11 +132,12 @@ def block_features(mscn: torch.Tensor, block: int) -> torch.Tensor:
 
 
 def _local_filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """imfilter(x, fspecial-gaussian, 'replicate') of (N, H, W): same size."""
+    """imfilter(x, fspecial-gaussian, 'replicate') of (N, H, W): same size. Separable, columns
+    then rows, taps accumulated in order: on the published TID2013 values this order reproduces
+    MATLAB to 1e-13 where others do not (MSCN of flat areas is rounding noise; see README)."""
     r = (g.numel() - 1) // 2
-    y = F.pad(x.unsqueeze(1), (r, r, r, r), mode="replicate")
-    y = F.conv2d(y, g.view(1, 1, -1, 1))
-    return F.conv2d(y, g.view(1, 1, 1, -1)).squeeze(1)
+    y = F.pad(x.unsqueeze(1), (r, r, r, r), mode="replicate").squeeze(1)
+    return _filter_valid(y, g)
 
 
 def niqe_features(gray: torch.Tensor) -> torch.Tensor:

@@ -48,11 +48,23 @@ def gaussian_1d(size: int, sigma: float, device=None) -> torch.Tensor:
     return g / g.sum()
 
 
-def _filter_valid(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """'valid' correlation of (B,1,H,W) with the separable window outer(g, g)."""
+def _correlate_valid(x: torch.Tensor, g: torch.Tensor, dim: int) -> torch.Tensor:
+    """'valid' 1-D correlation along ``dim`` with a symmetric kernel, as a sum of shifted slices
+    (much faster than float64 conv2d on CPU; the same code on CUDA). Taps are accumulated
+    last-to-first with fused multiply-adds (``add_(alpha=)``): for NIQE, whose MSCN of flat
+    areas is pure rounding noise, this order reproduces the published MATLAB values best."""
     k = g.numel()
-    x = F.conv2d(x, g.view(1, 1, k, 1))
-    return F.conv2d(x, g.view(1, 1, 1, k))
+    n = x.shape[dim] - k + 1
+    w = g.tolist()
+    acc = x.narrow(dim, k - 1, n) * w[k - 1]
+    for i in range(k - 2, -1, -1):
+        acc.add_(x.narrow(dim, i, n), alpha=w[i])
+    return acc
+
+
+def _filter_valid(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """'valid' correlation of (..., H, W) with the separable window outer(g, g): columns, then rows."""
+    return _correlate_valid(_correlate_valid(x, g, -2), g, -1)
 
 
 def _symmetric_index(n: int, before: int, after: int, device) -> torch.Tensor:
