@@ -94,16 +94,17 @@ def _aggd_tables() -> tuple[torch.Tensor, ...]:
 
 
 def aggd_fit(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``estimateaggdparam`` on each row of ``v`` (B × M): alpha, beta_l, beta_r, and the
-    mean parameter (beta_r - beta_l)·Γ(2/α)/Γ(1/α)."""
+    """``estimateaggdparam`` on each block of ``v`` (B × h × w, any strides): alpha, beta_l,
+    beta_r, and the mean parameter (beta_r - beta_l)·Γ(2/α)/Γ(1/α)."""
     gam, r_gam, beta_scale, mean_scale = (t.to(v.device) for t in _aggd_tables())
+    dims = tuple(range(1, v.ndim))
     neg, pos = v.clamp(max=0.0), v.clamp(min=0.0)
-    sq_neg, sq_pos = (neg * neg).sum(1), (pos * pos).sum(1)
-    left = torch.sqrt(sq_neg / (v < 0).sum(1))      # mean over an empty set -> NaN, as MATLAB
-    right = torch.sqrt(sq_pos / (v > 0).sum(1))
+    sq_neg, sq_pos = (neg * neg).sum(dims), (pos * pos).sum(dims)
+    left = torch.sqrt(sq_neg / (v < 0).sum(dims))      # mean over an empty set -> NaN, as MATLAB
+    right = torch.sqrt(sq_pos / (v > 0).sum(dims))
     g = left / right
-    m = v.shape[1]
-    rhat = ((pos.sum(1) - neg.sum(1)) / m) ** 2 / ((sq_neg + sq_pos) / m)
+    m = v[0].numel()
+    rhat = ((pos.sum(dims) - neg.sum(dims)) / m) ** 2 / ((sq_neg + sq_pos) / m)
     rnorm = rhat * (g ** 3 + 1) * (g + 1) / (g ** 2 + 1) ** 2
     # argmin over the grid of (r_gam - rnorm)^2: r_gam is increasing, so the minimiser is one of
     # the two neighbours of rnorm's insertion point; MATLAB's min takes the first on ties and
@@ -111,7 +112,7 @@ def aggd_fit(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
     hi = torch.searchsorted(r_gam, rnorm.nan_to_num(0.0).contiguous()).clamp(1, r_gam.numel() - 1)
     lo = hi - 1
     pick_lo = (r_gam[lo] - rnorm) ** 2 <= (r_gam[hi] - rnorm) ** 2
-    i = torch.where(pick_lo | rnorm.isnan(), lo, hi)
+    i = torch.where(pick_lo, lo, hi)
     i = torch.where(rnorm.isnan(), torch.zeros_like(i), i)
     beta_l, beta_r = left * beta_scale[i], right * beta_scale[i]
     return gam[i], beta_l, beta_r, (beta_r - beta_l) * mean_scale[i]
@@ -122,12 +123,15 @@ def block_features(mscn: torch.Tensor, block: int) -> torch.Tensor:
     n, h, w = mscn.shape
     nr, nc = h // block, w // block
     b = mscn.reshape(n, nr, block, nc, block).permute(0, 1, 3, 2, 4).reshape(n * nr * nc, block, block)
-    variants = [b] + [b * torch.roll(b, shifts=s, dims=(1, 2)) for s in SHIFTS]
-    alpha, bl, br, mean = aggd_fit(torch.stack(variants).reshape(5 * b.shape[0], block * block))
-    alpha, bl, br, mean = (t.reshape(5, n * nr * nc) for t in (alpha, bl, br, mean))
-    cols = [alpha[0], (bl[0] + br[0]) / 2]
-    for k in range(1, 5):
-        cols += [alpha[k], mean[k], bl[k], br[k]]
+    # circshift(b, [s0 s1]) inside each block = a window of the block padded circularly by one
+    # row on top and one column each side: no per-shift copies.
+    ext = F.pad(b.unsqueeze(1), (1, 1, 1, 0), mode="circular").squeeze(1)
+    alpha, bl, br, _ = aggd_fit(b)
+    cols = [alpha, (bl + br) / 2]
+    for s0, s1 in SHIFTS:
+        shifted = ext[:, 1 - s0: 1 - s0 + block, 1 - s1: 1 - s1 + block]
+        alpha, bl, br, mean = aggd_fit(b * shifted)
+        cols += [alpha, mean, bl, br]
     return torch.stack(cols, dim=1).reshape(n, nr * nc, 18)
 
 
@@ -185,8 +189,18 @@ def resolve_pristine(weights_dir: str | os.PathLike | None = None, offline: bool
     from bench.models.weights import WeightsResolver
     from bench.offline import is_offline
 
+    from bench.models.weights import WeightsMissing
+
     resolver = WeightsResolver(weights_dir or os.environ.get("BENCH_WEIGHTS"), offline=is_offline(offline))
-    return resolver.resolve("pris", model="niqe")[1]
+    try:
+        return resolver.resolve("pris", model="niqe")[1]
+    except WeightsMissing:
+        raise
+    except OSError as e:  # download attempted and failed (no network, proxy, ...)
+        entry = resolver.entry("niqe", "pris")
+        where = (resolver.weights_dir or resolver.cache_dir) / entry["file"]
+        raise WeightsMissing(f"niqe: pristine model not found locally and the download failed ({e}); "
+                             f"download {entry['url']} and place it at {where} (sha256 {entry['sha256']})") from e
 
 
 class NIQE(Measure):

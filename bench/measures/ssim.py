@@ -105,12 +105,11 @@ def ssim_planes(a: torch.Tensor, b: torch.Tensor, protocol: Protocol) -> torch.T
     g = gaussian_1d(v.window, v.sigma, a.device)
     c1 = (v.k1 * protocol.data_range) ** 2
     c2 = (v.k2 * protocol.data_range) ** 2
-    # one filtering pass over the five statistics images
-    stats = _filter_valid(torch.cat([a, b, a * a, b * b, a * b], dim=0), g)
-    mu1, mu2, e11, e22, e12 = stats.split(n * c, dim=0)
+    # one filtering pass over four statistics images: the formula needs σ1² + σ2² only as a sum
+    stats = _filter_valid(torch.cat([a, b, a * a + b * b, a * b], dim=0), g)
+    mu1, mu2, e_sq, e12 = stats.split(n * c, dim=0)
     mu11, mu22, mu12 = mu1 * mu1, mu2 * mu2, mu1 * mu2
-    s11, s22, s12 = e11 - mu11, e22 - mu22, e12 - mu12
-    ssim_map = ((2 * mu12 + c1) * (2 * s12 + c2)) / ((mu11 + mu22 + c1) * (s11 + s22 + c2))
+    ssim_map = ((2 * mu12 + c1) * (2 * (e12 - mu12) + c2)) / ((mu11 + mu22 + c1) * (e_sq - mu11 - mu22 + c2))
     return ssim_map.reshape(n, -1).mean(dim=1)
 
 
