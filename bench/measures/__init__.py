@@ -12,6 +12,7 @@ MEASURES = Registry("measure", {
     "ssim_y_uint8": "bench.measures.ssim:ssim_y_uint8",
     "psnr_rgb": "bench.measures.psnr:psnr_rgb",          # RGB, = scikit-image configured as Wang
     "ssim_rgb": "bench.measures.ssim:ssim_rgb",
+    "ssim_y_autodown": "bench.measures.ssim:ssim_y_autodown",  # PReNet ssim.m literally (downsamples >= 384 px)
     "niqe": "bench.measures.niqe:niqe",                  # original LIVE NIQE release, no reference
 })
 

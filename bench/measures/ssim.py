@@ -132,3 +132,11 @@ def ssim_y_uint8() -> FullReference:
 def ssim_rgb() -> FullReference:
     """RGB SSIM, mean over channels (= scikit-image configured as Wang, data_range 255)."""
     return make_ssim("ssim_rgb", RGB)
+
+
+def ssim_y_autodown() -> FullReference:
+    """Y-SSIM exactly as PReNet's statistic/ssim.m (Wang's automatic downsampling): equals
+    ssim_y below a 384 px short side, differs above (e.g. 512×512 SPA-Data: factor 2)."""
+    from bench.measures.protocols import PRENET_AUTODOWN
+
+    return make_ssim("ssim_y_autodown", PRENET_AUTODOWN)
