@@ -1,92 +1,128 @@
-"""Reference outputs of the OFFICIAL DRD-Net and RDMC code on deterministic weights (not run in CI).
+"""Make the model-equivalence references by running the OFFICIAL implementations (not ours).
 
-Usage (from the repo root; the official code is unpacked outside the repo, never committed):
-    git -C /work/.mirror/syy-whu+DRD-Net/repo archive HEAD | tar -x -C /tmp/official-drd
-    git -C /work/.mirror/Jzy2017+DRNet/repo archive HEAD | tar -x -C /tmp/official-rdmc
-    python tests/reference/models/make_reference.py /tmp/official-drd /tmp/official-rdmc
+Not run in CI. Usage (official code unpacked outside the repo, e.g. with
+``git -C <mirror> archive HEAD | tar -x -C /tmp/official-<x>``):
 
-The official modules are imported unchanged (CPU, eval mode). Weights come from our
-bench.models.testing.deterministic_state_dict over the OFFICIAL state_dict's keys and shapes; the
-inputs from bench.models.testing.deterministic_input. RDMC's architecture tensors are plain
-attributes in the official code (redrawn randomly at construction), so they are set explicitly.
+    python tests/reference/models/make_reference.py \
+        --prenet /tmp/official-PReNet --sapnet /tmp/official-SAPNet-for-image-deraining \
+        --nlcl /tmp/official-NLCL --shared ../shared --out tests/reference/models
+
+Each official network is imported from its own file and fed exactly what its official test
+script feeds it; the float output (after the official clamp, before uint8) is saved as float32.
+Nothing from this repository is imported.
 """
 from __future__ import annotations
 
-import subprocess
-import sys
+import argparse
+import importlib.util
+import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
+from PIL import Image
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[2]))
-from bench.models.testing import deterministic_input, deterministic_state_dict  # noqa: E402
-
-SEED = 0
-DRD_INPUT = (1, 3, 24, 40)
-RDMC_INPUT = (1, 3, 32, 48)
-# Non-default architecture tensors for the skip-path reference (any values; the test sets the same).
-RDMC_SKIP_ALPHAS = {"alphas_upsample": [[0.3, -0.2]], "alphas_skipup": [0.5, -0.25, 0.75, 0.1],
-                    "alphas_skipdown": [0.2, 0.4, -0.3, 0.6]}
+IMAGE = "rain100h/rain/norain-1.png"
+# name -> (top, left, height, width); one even-sized crop and one odd-sized crop.
+CROPS = {"96x128": (100, 150, 96, 128), "57x83": (7, 201, 57, 83)}
 
 
-def write_keys(path: Path, state: dict) -> None:
-    path.write_text("".join(f"{k} {'x'.join(map(str, v.shape)) or 'scalar'}\n" for k, v in state.items()))
+def load_module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
-MIRRORS = {"DRD-Net": "/work/.mirror/syy-whu+DRD-Net/repo", "RDMC/DRNet": "/work/.mirror/Jzy2017+DRNet/repo"}
+def crop(a: np.ndarray, c) -> np.ndarray:
+    t, l, h, w = c
+    return np.ascontiguousarray(a[t:t + h, l:l + w])
 
 
-def commit_of(repo: str) -> str:
-    """Commit of the mirror the archive was taken from (the unpacked copy has no .git)."""
-    try:
-        out = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"], capture_output=True, text=True)
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
+def prenet_style_input(path: Path, c) -> np.ndarray:
+    """test_PReNet.py / test_real.py / SAPNet test.py: cv2.imread (BGR) -> merge([r, g, b]) -> /255."""
+    y = cv2.imread(str(path))
+    b, g, r = cv2.split(y)
+    y = cv2.merge([r, g, b])
+    return crop(y, c)
 
 
-def main(drd_dir: str, rdmc_dir: str) -> None:
-    torch.set_num_threads(2)
-    sys.path.insert(0, drd_dir)
-    from networks import DRDNetwork  # official DRD-Net
-    net = DRDNetwork(is_train=False).eval()
-    state = net.state_dict()
-    write_keys(HERE / "drdnet_keys.txt", state)
-    net.load_state_dict(deterministic_state_dict({k: v.shape for k, v in state.items()}, SEED))
-    x = deterministic_input(DRD_INPUT)
+def run_prenet_style(model, rgb: np.ndarray) -> np.ndarray:
+    y = np.float32(rgb) / 255.0
+    y = torch.Tensor(np.expand_dims(y.transpose(2, 0, 1), 0))
     with torch.no_grad():
-        out1, out, back = net(x)            # official order: rain-free (input − rain), output, detail
-    np.save(HERE / "drdnet_input.npy", x.numpy())
-    np.save(HERE / "drdnet_official.npy", torch.cat([out1, out, back]).numpy().astype(np.float32))
+        out, _ = model(y)
+        out = torch.clamp(out, 0.0, 1.0)
+    return out.numpy()[0].astype(np.float32)
 
-    sys.path.insert(0, rdmc_dir)
-    from P_3UNet_Darts import UNet          # official RDMC / DRNet
-    x = deterministic_input(RDMC_INPUT)
-    np.save(HERE / "rdmc_input.npy", x.numpy())
-    for tag, skips, alphas in (("rdmc_official", None, {"alphas_upsample": [[0.0, 0.0]]}),
-                               ("rdmc_skips_official", [[1, 1, 1, 1], [1, 1, 1, 1]], RDMC_SKIP_ALPHAS)):
-        unet = UNet() if skips is None else UNet(skip_index=skips)
-        unet.eval()
-        state = unet.state_dict()
-        if skips is None:
-            write_keys(HERE / "rdmc_keys.txt", state)
-        unet.load_state_dict(deterministic_state_dict({k: v.shape for k, v in state.items()}, SEED))
-        for name, value in alphas.items():
-            setattr(unet, name, torch.tensor(value, dtype=torch.float32))
-        with torch.no_grad():
-            y = unet(x)
-        np.save(HERE / f"{tag}.npy", y.numpy().astype(np.float32))
-    # SSIM of the official SSIM.py (pytorch-ssim, shared by both repos) on two fixed images.
-    from SSIM import SSIM
-    a, b = deterministic_input((1, 3, 24, 40), seed=7), deterministic_input((1, 3, 24, 40), seed=8)
-    (HERE / "ssim_official.txt").write_text(f"{SSIM()(a, b).item():.8f}\n")
 
-    sources = [f"{name} official commit {commit_of(repo)} (git archive HEAD of {repo})" for name, repo in MIRRORS.items()]
-    sources.append(f"torch {torch.__version__}, seed {SEED}")
-    (HERE / "SOURCES.txt").write_text("\n".join(sources) + "\n")
+def nlcl_input(path: Path, c) -> np.ndarray:
+    """unaligned_dataset.py: PIL RGB -> ToTensor -> Normalize(0.5, 0.5)."""
+    return crop(np.array(Image.open(path).convert("RGB")), c)
+
+
+def run_nlcl(net, rgb: np.ndarray, background: bool) -> np.ndarray:
+    from torchvision.transforms import Compose, Normalize, ToTensor
+    x = Compose([ToTensor(), Normalize([0.5] * 3, [0.5] * 3)])(Image.fromarray(rgb)).unsqueeze(0)
+    with torch.no_grad():
+        y = net(x)
+    if background:  # util.tensor2im without the final astype(uint8): clamp(-1,1), (y+1)/2 (here in [0,1])
+        return ((y[0].clamp(-1.0, 1.0) + 1) / 2.0).numpy().astype(np.float32)
+    return y[0].numpy().astype(np.float32)  # rain layer: raw generator output in [-1,1] units
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--prenet", type=Path, required=True)
+    ap.add_argument("--sapnet", type=Path, required=True)
+    ap.add_argument("--nlcl", type=Path, required=True)
+    ap.add_argument("--shared", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    img = a.shared / "data" / IMAGE
+    w = a.shared / "weights"
+    outputs: dict[str, dict] = {}
+
+    pnet = load_module(a.prenet / "networks.py", "official_prenet_networks")
+    pgen = load_module(a.prenet / "generator.py", "official_prenet_generator")
+    snet = load_module(a.sapnet / "Modeling" / "network.py", "official_sapnet_network")
+    nnet = load_module(a.nlcl / "models" / "networks.py", "official_nlcl_networks")
+
+    prenet = pnet.PReNet(6, use_GPU=False)                      # test_PReNet.py, recurrent_iter 6
+    prenet.load_state_dict(torch.load(w / "prenet/Rain100H/PReNet6.pth", map_location="cpu"))
+    real = pgen.Generator_lstm(4, use_GPU=False)                # test_real.py defaults, PReNet1.pth
+    real.load_state_dict(torch.load(w / "prenet/real/PReNet1.pth", map_location="cpu"))
+    sap = torch.nn.DataParallel(snet.SAPNet(recurrent_iter=6, use_dilation=True))  # as test.py
+    sap.load_state_dict(torch.load(w / "sapnet/net_latest.pth", map_location="cpu"))
+    back, rain = nnet.Generator(3, 3), nnet.Generator(3, 3)     # NLCL_model.py netBack / netRain
+    back.load_state_dict(torch.load(w / "nlcl/latest_net_Back.pth", map_location="cpu"))
+    rain.load_state_dict(torch.load(w / "nlcl/latest_net_Rain.pth", map_location="cpu"))
+    for m in (prenet, real, sap, back, rain):
+        m.eval()
+
+    a.out.mkdir(parents=True, exist_ok=True)
+    inputs = {}
+    for cname, c in CROPS.items():
+        rgb = prenet_style_input(img, c)
+        assert np.array_equal(rgb, nlcl_input(img, c)), "cv2+flip and PIL disagree on this PNG"
+        inputs[cname] = rgb
+        runs = {"prenet-Rain100H": lambda: run_prenet_style(prenet, rgb),
+                "sapnet-Rain100H": lambda: run_prenet_style(sap, rgb),
+                "nlcl-RealRain": lambda: run_nlcl(back, rgb, True)}
+        if cname == "57x83":  # secondary checkpoints: the odd crop only, to keep the folder small
+            runs["prenet-real"] = lambda: run_prenet_style(real, rgb)
+            runs["nlcl-RealRain-rain-layer"] = lambda: run_nlcl(rain, rgb, False)
+        for name, fn in runs.items():
+            out = fn()
+            np.save(a.out / f"{name}_{cname}.npy", out)
+            outputs[f"{name}_{cname}"] = {"shape": list(out.shape), "mean": float(out.mean())}
+    np.savez(a.out / "inputs.npz", **{k: v for k, v in inputs.items()})
+    meta = {"image": IMAGE, "crops": {k: list(v) for k, v in CROPS.items()}, "outputs": outputs,
+            "torch": torch.__version__}
+    (a.out / "reference.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
 if __name__ == "__main__":
-    main(*(sys.argv[1:3] if len(sys.argv) >= 3 else ("/tmp/official-drd", "/tmp/official-rdmc")))
+    main()
