@@ -85,7 +85,7 @@ def test_weights_as_explicit_pt_path(pairs, tmp_path):
     assert "my-yolo.pt sha256" in loaded.protocol("gt")
     # Ultralytics saves checkpoints in FP16: boxes move by a fraction of a pixel (and tied scores may
     # reorder, so greedy matching among near-duplicates may pair differently); the objects stay.
-    # Measured: mAP50 0.974 against the FP32 net's boxes; a different network would score ~0.
+    # Measured: mAP50 0.974 against the FP32 net's boxes.
     got = loaded.predict([pairs[0][2]])[0]
     assert len(got["boxes"]) == len(want["boxes"])
     assert loaded.score({"a": got}, {"a": task.pseudo_labels(want)})["det_map50"] > 0.9
