@@ -42,7 +42,7 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
         raise ImageError(f"{path}: not a readable image ({e.__class__.__name__}). Replace or remove the file.") from e
     except (OSError, SyntaxError) as e:  # truncated data, broken chunks
         raise ImageError(f"{path}: image data is damaged ({e}). Re-copy it from the dataset source.") from e
-    return np.ascontiguousarray(arr)
+    return arr if arr.flags.writeable and arr.flags.c_contiguous else np.array(arr, order="C")
 
 
 def _to_rgb8(im: Image.Image, path: Path) -> np.ndarray:
