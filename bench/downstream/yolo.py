@@ -106,13 +106,28 @@ class YoloDetection(InstanceTask):
                 self._weights = (path.name, path, resolver.sha256(path))
         return self._weights
 
+    def _local_weights(self) -> tuple[str, Path | None, str | None]:
+        """Like weights(), but never downloads and never raises: protocol() runs at report time too."""
+        if self._weights is not None or self.params.untrained:
+            return self.weights()
+        from bench.models.weights import WeightsResolver
+
+        r = self.resolver or WeightsResolver(offline=True)
+        local = WeightsResolver(r.weights_dir, r.cache_dir, offline=True)
+        try:
+            _, path = local.resolve(self.params.weights, "yolo")
+            return path.name, path, local.sha256(path)
+        except Exception:
+            return self.params.weights, Path(self.params.weights), None
+
     def model_description(self) -> str:
-        label, path, sha = self.weights()
+        label, path, sha = self._local_weights()
         if path is None:
             return (f"Ultralytics YOLO {label} (UNTRAINED: mechanics only, boxes mean nothing), "
                     f"square letterbox {self.params.imgsz}")
         family = "RT-DETR" if "rtdetr" in label.lower() else "YOLO"
-        return (f"Ultralytics {family} {label} sha256 {sha[:12]}, square letterbox {self.params.imgsz}, "
+        digest = f"sha256 {sha[:12]}" if sha else "(file not present here)"
+        return (f"Ultralytics {family} {label} {digest}, square letterbox {self.params.imgsz}, "
                 f"NMS IoU {self.params.iou}, max_det {self.params.max_det}")
 
     def _load(self):
