@@ -143,5 +143,7 @@ def test_task_score_names_per_class_ap_and_proxies():
     labels = {k: task.pseudo_labels(v) for k, v in clean.items()}
     assert labels["i"]["boxes"] == [A] and "scores" not in labels["i"]   # B is under pseudo_conf
     assert task.score(clean, labels) == {"hog_map50_95": 1.0, "hog_map50": 1.0, "hog_ap_person": 1.0}
+    # a sample whose gt is in another format (gt_labels gave None) is left out, not a crash
+    assert task.score({**clean, "j": clean["i"]}, {**labels, "j": None})["hog_map50_95"] == 1.0
     # label source none: proxies only. 1 detection >= 0.5 on one image; its mean score 0.9.
     assert task.score(clean, None) == {"hog_proxy_count": 1.0, "hog_proxy_conf": 0.9}

@@ -141,7 +141,7 @@ class SemanticSegmentation(DownstreamTask):
             return {}   # no label-free proxy is meaningful for a class map
         n, p = len(self.names), self.params.metric_prefix
         cm = np.zeros((n, n), dtype=np.int64)
-        for image_id in sorted(set(predictions) & set(labels)):
+        for image_id in sorted(set(predictions) & {k for k, v in labels.items() if v is not None}):
             cm += confusion(decode_label_map(predictions[image_id]), decode_label_map(labels[image_id]), n)
         tp = np.diag(cm).astype(np.float64)
         union = cm.sum(0) + cm.sum(1) - tp
