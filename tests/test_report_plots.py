@@ -47,6 +47,12 @@ def test_auto_crop_finds_the_differing_window():
     x, y, w, h = grids.auto_crop([a, b], frac=0.3)
     assert (w, h) == (60, 30) and (x, y) == (120, 60)
     assert grids.auto_crop([a, None]) == (70, 35, 60, 30)   # centre when a pair is missing
+    # fine streaks beat a smooth offset (the haze rendered rain adds to the sky)
+    b = a.copy()
+    b[:40] = 80
+    b[60:90:3, 120:180] = 255
+    x, y, w, h = grids.auto_crop([a, b], frac=0.3)
+    assert abs(x - 120) <= 7 and abs(y - 60) <= 7
 
 
 def test_fallback_draw_boxes_and_threshold():
