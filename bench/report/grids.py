@@ -123,7 +123,8 @@ def _load(col: GridColumn, dataset: str, image_id: str, output_path: OutputPath,
             return None
     image = fallback(col.model_key, dataset, image_id) if fallback else None
     if image is None:
-        missing.append(f"{col.model_key} on {dataset}/{image_id}: no cached output at {path}")
+        missing.append(f"{col.model_key} on {dataset}/{image_id}: no cached output at {path}"
+                       + (" nor in the dataset" if fallback else ""))
     return image
 
 
