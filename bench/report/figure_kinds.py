@@ -83,7 +83,7 @@ def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
     for m in spec.needs.models:
         name, _, variant = m.partition("@")
         try:
-            row = tables._pick_row(block, name, dataset, variant or None)
+            row = tables.pick_row(block, name, dataset, variant or None)
         except ValueError as e:
             notes.append(str(e))
             row = None
