@@ -1,6 +1,7 @@
 """Paired-folder layouts as data: how rainy files are named and how each names its clean twin.
 
 Pairing is by name, never by sorted order: a missing twin is an error that names the file.
+A ``clean_name`` ending in ``.*`` means "the same stem with any image suffix" (one, not several).
 """
 from __future__ import annotations
 
@@ -10,50 +11,88 @@ from pathlib import Path
 from typing import Iterator
 
 from bench.data.base import Dataset, DatasetNotFound, Sample
+from bench.data.label_index import CityscapesLabels  # noqa: F401 (type of PairedBenchmark.labels)
 from bench.imageio import IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)
 class PairedLayout:
     name: str
-    rainy_dir: str                 # relative to the dataset folder
+    rainy_dir: str                 # relative to the dataset folder ("." = the folder itself)
     rainy_pattern: str             # regex on the file name with a named group "id"
     clean_dir: str | None = None   # None: no ground truth in this layout
     clean_name: str | None = None  # format string with {id} (and any other named groups)
+    min_matches: int = 1           # how many rainy names must match before the layout is detected
+    recursive: bool = False        # rainy files live in subfolders (Cityscapes cities); {sub} = that subfolder
 
     def matches(self, root: Path) -> bool:
         d = root / self.rainy_dir
         if not d.is_dir() or (self.clean_dir is not None and not (root / self.clean_dir).is_dir()):
             return False
         rx = re.compile(self.rainy_pattern)
-        return any(rx.fullmatch(p.name) for p in d.iterdir())
+        hits = 0
+        for p in self._files(d):
+            if p.is_file() and rx.fullmatch(p.name) and p.suffix.lower() in IMAGE_SUFFIXES:
+                hits += 1
+                if hits >= self.min_matches:
+                    return True
+        return False
+
+    def describe(self) -> str:
+        rainy = f"{self.rainy_dir}/<{self.rainy_pattern}>"
+        return f"{self.name}: {rainy}" + (f" + {self.clean_dir}/{self.clean_name}" if self.clean_dir else " (no GT)")
+
+    def _files(self, d: Path) -> Iterator[Path]:
+        return (p for p in d.rglob("*") if p.is_file()) if self.recursive else d.iterdir()
+
+    def clean_for(self, root: Path, match: re.Match, sub: str = "") -> tuple[Path | None, str | None]:
+        """The clean twin of a rainy name match, or (None, reason)."""
+        name = self.clean_name.format(**match.groupdict(), sub=sub)
+        folder = root / self.clean_dir
+        if not name.endswith(".*"):
+            path = folder / name
+            return (path, None) if path.is_file() else (None, f"expected {path}")
+        stem = name[:-2]
+        found = [folder / f"{stem}{s}" for s in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES)
+                 if (folder / f"{stem}{s}").is_file()]
+        found = sorted(set(found))
+        if len(found) == 1:
+            return found[0], None
+        if not found:
+            return None, f"expected {folder / stem}.<png|jpg|...>"
+        return None, f"several candidates: {', '.join(p.name for p in found)}; keep one"
 
     def list(self, root: Path) -> Iterator[Sample]:
         rx = re.compile(self.rainy_pattern)
         seen: dict[str, Path] = {}
-        for path in sorted((root / self.rainy_dir).iterdir(), key=_natural_key):
+        base = root / self.rainy_dir
+        for path in sorted(self._files(base), key=natural_key):
             m = rx.fullmatch(path.name)
-            if not m or path.suffix.lower() not in IMAGE_SUFFIXES:
+            if not m or not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             sid = m.group("id")
             if sid in seen:
-                yield Sample(sid, path, error=f"{path}: duplicate image id {sid!r} (also {seen[sid].name}); "
-                                            "rename or remove one of them.")
+                # its own id (the file name), so the error is a record of its own
+                yield Sample(path.name, path, error=f"{path}: duplicate image id {sid!r} (also {seen[sid].name}); "
+                                                    "rename or remove one of them.")
                 continue
             seen[sid] = path
             if self.clean_dir is None:
                 yield Sample(sid, path)
                 continue
-            clean = root / self.clean_dir / self.clean_name.format(**m.groupdict())
-            if not clean.is_file():
-                yield Sample(sid, path, error=f"{path}: no ground-truth twin; expected {clean} "
+            clean, why = self.clean_for(root, m, path.parent.relative_to(base).as_posix())
+            if clean is None:
+                yield Sample(sid, path, error=f"{path}: no ground-truth twin; {why} "
                                              f"(layout {self.name!r}). Add it or remove the rainy image.")
                 continue
             yield Sample(sid, path, clean)
 
 
-def _natural_key(p: Path):
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
+def natural_key(p: Path):
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.as_posix())]
+
+
+_natural_key = natural_key  # old name
 
 
 @dataclass(frozen=True)
@@ -66,32 +105,47 @@ class PairedBenchmark:
     layouts: tuple[PairedLayout, ...]
     expected_count: int | None = None
     label_source: str = "pseudo"
-    source: str = ""                    # where users get it (page or URL)
+    source: str = ""                    # where users get it (page)
+    downloads: tuple[tuple[str, str | None], ...] = ()  # (official direct URL, sha256 or None)
+    labels: "CityscapesLabels | None" = None  # optional gt labels found beside the images
+    url_note: str = ""                  # extra advice printed by `bench data fetch`
 
-    def find(self, data_root: Path | None) -> Dataset:
-        tried = []
+    def locate(self, data_root: Path | None) -> tuple[Path, PairedLayout] | None:
         for folder in self.folders:
-            root = (data_root / folder) if data_root else None
+            root = Path(data_root) / folder if data_root else None
             if root is None or not root.is_dir():
-                tried.append(str(root) if root else folder)
                 continue
             for layout in self.layouts:
                 if layout.matches(root):
-                    return Dataset(
-                        name=self.name, root=root, layout=layout.name,
-                        has_clean=layout.clean_dir is not None, label_source=self.label_source,
-                        expected_count=self.expected_count, description=self.description,
-                        _lister=layout.list,
-                    )
-            tried.append(f"{root} (present, but no known layout matched)")
-        expected = "; ".join(
-            f"{lay.name}: {lay.rainy_dir}/<{lay.rainy_pattern}>"
-            + (f" + {lay.clean_dir}/{lay.clean_name}" if lay.clean_dir else "")
-            for lay in self.layouts
-        )
+                    return root, layout
+        return None
+
+    def dataset(self, root: Path, layout: PairedLayout) -> Dataset:
+        has_clean = layout.clean_dir is not None
+        source = self.label_source if has_clean or self.label_source == "gt" else "none"
+        lister = layout.list
+        if self.labels is not None and self.labels.index(root):
+            source, lister = "gt", self.labels.attach(lister)
+        return Dataset(name=self.name, root=root, layout=layout.name, has_clean=has_clean,
+                       label_source=source, expected_count=self.expected_count,
+                       description=self.description, _lister=lister)
+
+    def find(self, data_root: Path | None) -> Dataset:
+        found = self.locate(data_root)
+        if found:
+            return self.dataset(*found)
+        tried = []
+        for folder in self.folders:
+            root = Path(data_root) / folder if data_root else None
+            if root is not None and root.is_dir():
+                tried.append(f"{root} (present, but no known layout matched)")
+            else:
+                tried.append(str(root) if root else folder)
+        raise DatasetNotFound(self.missing_message(data_root, tried))
+
+    def missing_message(self, data_root: Path | None, tried: list[str]) -> str:
+        expected = "; ".join(lay.describe() for lay in self.layouts)
         where = f"{data_root}/{self.folders[0]}" if data_root else f"$BENCH_DATA/{self.folders[0]}"
-        raise DatasetNotFound(
-            f"dataset {self.name!r} not found (looked in: {', '.join(tried)}). "
-            f"Put it at {where} in one of these layouts: {expected}."
-            + (f" Source: {self.source}." if self.source else "")
-        )
+        return (f"dataset {self.name!r} not found (looked in: {', '.join(tried)}). "
+                f"Put it at {where} in one of these layouts: {expected}."
+                + (f" Source: {self.source}." if self.source else ""))

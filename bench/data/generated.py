@@ -1,0 +1,142 @@
+"""Datasets built at run time from photographs or labelled sets, with seeded synthetic rain.
+
+Each is written once into ``$BENCH_CACHE/datasets/<name>`` (default ~/.cache/derain-bench) and
+reused while its fingerprint (source file names and sizes, rain parameters, seed, renderer
+version) is unchanged; then it is a plain paired folder: rain/<id>.png + norain/<id>.png, plus
+labels copied unchanged (YOLO txt under labels/, Cityscapes gtFine under gtFine/).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from bench.data.base import Dataset, DatasetNotFound, Sample
+from bench.data.label_index import CityscapesLabels
+from bench.data.layouts import PairedLayout
+from bench.data.synth import SOURCES, SYNTH_VERSION, SourceImage, preset, write_rainy_set
+
+PAIRS = PairedLayout("synth", "rain", r"(?P<id>.+)\.png", "norain", "{id}.png")
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("BENCH_CACHE", Path.home() / ".cache" / "derain-bench")) / "datasets"
+
+
+def demo_sources() -> list[SourceImage]:
+    """Photographs that installed packages carry: no download, present on any install."""
+    import skimage
+    import ultralytics
+
+    assets = Path(ultralytics.__file__).parent / "assets"
+    photos = Path(skimage.__file__).parent / "data"
+    items = [SourceImage("bus", assets / "bus.jpg"), SourceImage("zidane", assets / "zidane.jpg")]
+    items += [SourceImage(n, photos / f"{n}.{ext}") for n, ext in
+              (("astronaut", "png"), ("coffee", "png"), ("chelsea", "png"), ("rocket", "jpg"))]
+    missing = [str(i.image) for i in items if not i.image.is_file()]
+    if missing:
+        raise DatasetNotFound(f"demo: the packaged photographs are missing ({', '.join(missing)}); "
+                              "reinstall ultralytics and scikit-image.")
+    return items
+
+
+def yolo_label_lister(lister: Callable[[Path], Iterator[Sample]]) -> Callable[[Path], Iterator[Sample]]:
+    """Attach labels/<id>.txt; an image without a txt has no objects (Ultralytics' rule), so it
+    still gets its (empty) label path: gt scoring then counts its false positives."""
+    import dataclasses
+
+    def listed(root: Path) -> Iterator[Sample]:
+        for s in lister(root):
+            yield s if s.error else dataclasses.replace(s, labels=root / "labels" / f"{s.id}.txt",
+                                                        label_format="yolo")
+    return listed
+
+
+@dataclass(frozen=True)
+class GeneratedDataset:
+    name: str
+    description: str
+    preset: str
+    source_kind: str                       # "yolo" | "cityscapes" | "images" | "packaged"
+    source_folders: tuple[str, ...] = ()   # under the data root (ignored for "packaged")
+    seed: int = 0
+    max_side: int | None = None            # downscale larger photos (demo: keep CPU runs short)
+    label_source: str = "pseudo"
+    source: str = ""
+
+    @property
+    def expected_count(self) -> int | None:
+        return 6 if self.source_kind == "packaged" else None
+
+    def items(self, data_root: Path | None) -> tuple[list[SourceImage], str, str | None]:
+        if self.source_kind == "packaged":
+            return demo_sources(), "packaged photographs (ultralytics assets, scikit-image data)", None
+        for folder in self.source_folders:
+            root = Path(data_root) / folder if data_root else None
+            if root is not None and root.is_dir():
+                make, label_format = SOURCES[self.source_kind]
+                return make(root), str(root), label_format
+        where = f"{data_root}/{self.source_folders[0]}" if data_root else f"$BENCH_DATA/{self.source_folders[0]}"
+        raise DatasetNotFound(f"dataset {self.name!r} is generated from {self.source_kind} data that was not found: "
+                              f"put it at {where}." + (f" Source: {self.source}." if self.source else ""))
+
+    def fingerprint(self, items: list[SourceImage]) -> str:
+        h = hashlib.sha256(json.dumps([SYNTH_VERSION, self.seed, self.preset, repr(preset(self.preset)),
+                                       self.max_side]).encode())
+        for it in items:
+            for p in (it.image, *(lab for lab, _ in it.labels)):
+                h.update(f"{it.id}|{p.name}|{p.stat().st_size}\n".encode())
+        return h.hexdigest()[:16]
+
+    def build(self, data_root: Path | None) -> Path:
+        items, source, label_format = self.items(data_root)
+        fp = self.fingerprint(items)
+        out = cache_root() / self.name
+        manifest = out / "synth.json"
+        try:
+            if json.loads(manifest.read_text()).get("fingerprint") == fp:
+                return out
+        except (OSError, ValueError):
+            pass
+        m = write_rainy_set(items, out, preset(self.preset), self.seed, label_format, source, self.max_side)
+        m.update(fingerprint=fp, preset=self.preset, dataset=self.name)
+        tmp = manifest.with_suffix(".tmp")
+        tmp.write_text(json.dumps(m, indent=1))
+        os.replace(tmp, manifest)
+        return out
+
+    def find(self, data_root: Path | None) -> Dataset:
+        root = self.build(data_root)
+        lister = PAIRS.list
+        if self.source_kind == "yolo":
+            lister = yolo_label_lister(lister)
+        elif self.source_kind == "cityscapes":
+            lister = CityscapesLabels(search=("gtFine",)).attach(lister)
+        return Dataset(name=self.name, root=root, layout=f"generated ({self.preset} rain, seed {self.seed})",
+                       has_clean=True, label_source=self.label_source, expected_count=self.expected_count,
+                       description=self.description, _lister=lister)
+
+
+DEMO = GeneratedDataset(
+    name="demo", preset="heavy", source_kind="packaged", max_side=512,
+    description="demo: 6 photographs shipped with ultralytics and scikit-image, seeded heavy synthetic rain "
+                "(built on first use, no download)")
+
+COCO8_RAIN = GeneratedDataset(
+    name="coco8-rain", preset="light", source_kind="yolo", source_folders=("coco8",), label_source="gt",
+    description="COCO8 (8 images, 80-class YOLO boxes) with seeded light synthetic rain; true labels",
+    source="https://github.com/ultralytics/assets/releases/download/v0.0.0/coco8.zip")
+
+COCO8_RAIN_HEAVY = GeneratedDataset(
+    name="coco8-rain-heavy", preset="heavy", source_kind="yolo", source_folders=("coco8",), label_source="gt",
+    description="COCO8 with seeded heavy synthetic rain; true labels",
+    source=COCO8_RAIN.source)
+
+CITYSCAPES_SAMPLE_RAIN = GeneratedDataset(
+    name="cityscapes-sample-rain", preset="light", source_kind="cityscapes",
+    source_folders=("cityscapes-sample", "cityscapes"), label_source="gt",
+    description="Cityscapes images (leftImg8bit) with seeded light synthetic rain; gtFine labels unchanged",
+    source="https://www.cityscapes-dataset.com/downloads/ (account required)")
