@@ -58,9 +58,29 @@ class FolderDataset:
         for layout in (*specific_layouts(), *GENERIC, *UNPAIRED):
             if layout.matches(root):
                 has_clean = layout.clean_dir is not None
+                lister, source = _synth_labels(root, layout.list)
                 return Dataset(name=self.name, root=root, layout=layout.name, has_clean=has_clean,
-                               label_source="pseudo" if has_clean else "none",
-                               description=self.description, _lister=layout.list)
+                               label_source=source or ("pseudo" if has_clean else "none"),
+                               description=self.description, _lister=lister)
         raise DatasetNotFound(
             f"{self.name}: no images found in {root}. Put rainy images directly in it (no GT), or use "
             f"paired subfolders with the same file names: {', '.join(f'{r}/+{c}/' for r, c in GENERIC_PAIRS)}.")
+
+
+def _synth_labels(root: Path, lister):
+    """A folder written by `bench data synth` carries its labels: attach them (label source gt)."""
+    import json
+
+    try:
+        fmt = json.loads((root / "synth.json").read_text()).get("label_format")
+    except (OSError, ValueError):
+        return lister, None
+    if fmt == "yolo":
+        from bench.data.generated import yolo_label_lister
+
+        return yolo_label_lister(lister), "gt"
+    if fmt == "cityscapes":
+        from bench.data.label_index import CityscapesLabels
+
+        return CityscapesLabels(search=("gtFine",)).attach(lister), "gt"
+    return lister, None

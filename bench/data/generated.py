@@ -66,6 +66,7 @@ class GeneratedDataset:
     max_side: int | None = None            # downscale larger photos (demo: keep CPU runs short)
     label_source: str = "pseudo"
     source: str = ""
+    downloads: tuple[tuple[str, str | None], ...] = ()  # of the source set: (official URL, sha256)
 
     @property
     def expected_count(self) -> int | None:
@@ -128,12 +129,13 @@ DEMO = GeneratedDataset(
 COCO8_RAIN = GeneratedDataset(
     name="coco8-rain", preset="light", source_kind="yolo", source_folders=("coco8",), label_source="gt",
     description="COCO8 (8 images, 80-class YOLO boxes) with seeded light synthetic rain; true labels",
-    source="https://github.com/ultralytics/assets/releases/download/v0.0.0/coco8.zip")
+    source="https://github.com/ultralytics/assets/releases/download/v0.0.0/coco8.zip",
+    downloads=(("https://github.com/ultralytics/assets/releases/download/v0.0.0/coco8.zip", None),))
 
 COCO8_RAIN_HEAVY = GeneratedDataset(
     name="coco8-rain-heavy", preset="heavy", source_kind="yolo", source_folders=("coco8",), label_source="gt",
     description="COCO8 with seeded heavy synthetic rain; true labels",
-    source=COCO8_RAIN.source)
+    source=COCO8_RAIN.source, downloads=COCO8_RAIN.downloads)
 
 CITYSCAPES_SAMPLE_RAIN = GeneratedDataset(
     name="cityscapes-sample-rain", preset="light", source_kind="cityscapes",

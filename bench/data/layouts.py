@@ -39,8 +39,15 @@ class PairedLayout:
         return False
 
     def describe(self) -> str:
-        rainy = f"{self.rainy_dir}/<{self.rainy_pattern}>"
-        return f"{self.name}: {rainy}" + (f" + {self.clean_dir}/{self.clean_name}" if self.clean_dir else " (no GT)")
+        """Readable form, e.g. ``jorder: rain/norain-N.png + norain/norain-N.png``."""
+        rainy = _readable(f"{self.rainy_dir}/{self.rainy_pattern}")
+        if self.clean_dir is None:
+            return f"{self.name}: {rainy} (no GT)"
+        clean = f"{self.clean_dir}/{self.clean_name}".replace("{sub}", "<city>")
+        for group, word in (("id", "N" if r"(?P<id>\d+)" in self.rainy_pattern else "<name>"), ("base", "N"),
+                            ("stem", "<stem>")):
+            clean = clean.replace("{%s}" % group, word)
+        return f"{self.name}: {rainy} + {clean.replace('.*', '.<ext>').removeprefix('./')}"
 
     def _files(self, d: Path) -> Iterator[Path]:
         return (p for p in d.rglob("*") if p.is_file()) if self.recursive else d.iterdir()
@@ -86,6 +93,17 @@ class PairedLayout:
                                              f"(layout {self.name!r}). Add it or remove the rainy image.")
                 continue
             yield Sample(sid, path, clean)
+
+
+def _readable(pattern: str) -> str:
+    """A layout regex as a person would write the file name."""
+    subs = ((r"(?P<id>(?P<base>\d+)_\d+)", "N_K"), (r"(?P<id>\d+)", "N"), (r"(?P<id>[^/]+?)", "<name>"),
+            (r"(?P<id>.+)", "<name>"), (r"(?P<id>(?P<stem>[a-z_]+_\d{6}_\d{6})_leftImg8bit_rain_.+)",
+                                        "<city>/<stem>_leftImg8bit_rain_<params>"))
+    for rx, word in subs:
+        pattern = pattern.replace(rx, word)
+    pattern = re.sub(r"\\\.\(\?:([a-z]+)\|[^)]*\)", r".<\1|...>", pattern)
+    return pattern.replace("\\.", ".").removeprefix("./")
 
 
 def natural_key(p: Path):
