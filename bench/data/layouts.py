@@ -30,12 +30,20 @@ class PairedLayout:
         if not d.is_dir() or (self.clean_dir is not None and not (root / self.clean_dir).is_dir()):
             return False
         rx = re.compile(self.rainy_pattern)
-        hits = 0
+        hits = tried = 0
         for p in self._files(d):
-            if p.is_file() and rx.fullmatch(p.name) and p.suffix.lower() in IMAGE_SUFFIXES:
-                hits += 1
-                if hits >= self.min_matches:
-                    return True
+            m = rx.fullmatch(p.name)
+            if not m or not p.is_file() or p.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            if self.clean_dir is not None:  # a paired layout must pair something (spa: 000gt.png vs 000.png)
+                tried += 1
+                if self.clean_for(root, m, p.parent.relative_to(d).as_posix())[0] is None:
+                    if tried >= 50 and hits == 0:
+                        return False
+                    continue
+            hits += 1
+            if hits >= self.min_matches:
+                return True
         return False
 
     def describe(self) -> str:

@@ -52,10 +52,10 @@ class RainParams:
 
 PRESETS: dict[str, RainParams] = {
     # calibrated: see the module docstring and tests/reference/synth/calibration.json
-    "light": RainParams(density=1.0, length=18.0, angle=8.0, width=0.6, brightness=0.40, layers=1,
+    "light": RainParams(density=1.0, length=18.0, angle=8.0, width=0.6, brightness=0.42, layers=1,
                         haze=0.0, strength_jitter=0.35),
-    "heavy": RainParams(density=0.9, length=34.0, angle=12.0, width=1.0, brightness=0.75, layers=2,
-                        haze=0.15, haze_light=0.9, strength_jitter=0.5),
+    "heavy": RainParams(density=0.9, length=34.0, angle=12.0, width=1.0, brightness=0.78, layers=2,
+                        haze=0.16, haze_light=0.9, strength_jitter=0.5),
 }
 
 
