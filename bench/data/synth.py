@@ -90,14 +90,16 @@ def streak_layer(h: int, w: int, p: RainParams, rng: np.random.Generator, streng
     for i in range(p.layers):
         frac = 0.0 if p.layers == 1 else (i / (p.layers - 1)) * 2 - 1
         length = max(2.0, p.length * (1 + p.length_jitter * frac) * scale)
-        seeds = (rng.random((h, w), dtype=np.float32) < p.density * strength / 1000.0).astype(np.float32)
+        # streak area grows as scale² (length × width), so seeds thin out as 1/scale²: the covered
+        # fraction of the image, and so the PSNR, stays the same at any resolution
+        rate = p.density * strength / 1000.0 / (scale * scale)
+        seeds = (rng.random((h, w), dtype=np.float32) < rate).astype(np.float32)
         seeds *= rng.uniform(0.6, 1.0, size=(h, w)).astype(np.float32)  # streaks differ in opacity
         sigma = max(0.3, p.width * scale)
-        layer = cv2.GaussianBlur(seeds, (0, 0), sigma) * (2 * math.pi * sigma * sigma)  # core = 1
-        layer = cv2.filter2D(layer, -1, _line_kernel(length, angle + rng.normal(0, 1.0)),
-                             borderType=cv2.BORDER_REFLECT)
-        layer *= length  # a line kernel spreads the core over its length: restore the core value
-        total += layer
+        peak = float(cv2.getGaussianKernel(2 * math.ceil(3 * sigma) + 1, sigma).max()) ** 2
+        layer = cv2.GaussianBlur(seeds, (0, 0), sigma) / peak  # a lone streak's core is 1 at any width
+        line = _line_kernel(length, angle + rng.normal(0, 1.0))
+        total += cv2.filter2D(layer, -1, line / line.max(), borderType=cv2.BORDER_REFLECT)
     return np.clip(total, 0.0, 1.0)
 
 

@@ -107,7 +107,7 @@ def _check_manifest(name: str, rep: Report) -> None:
         return
     expected = {}
     for line in path.read_text().splitlines():
-        if line.strip():
+        if line.strip() and not line.startswith("#"):
             digest, key = line.split(maxsplit=1)
             expected[key.strip()] = digest
     # match by content as well as by key, so a copy in another layout (other ids) still verifies
@@ -124,7 +124,9 @@ def _check_manifest(name: str, rep: Report) -> None:
 def write_manifest(name: str, rep: Report) -> Path:
     path = manifest_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{v}  {k}\n" for k, v in sorted(rep.hashes.items())))
+    head = (f"# sha256 of {name} as found at {rep.root.name}/ (layout {rep.layout}); "
+            "written by `bench data verify --write-manifest`\n")
+    path.write_text(head + "".join(f"{v}  {k}\n" for k, v in sorted(rep.hashes.items())))
     return path
 
 
