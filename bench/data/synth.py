@@ -52,9 +52,9 @@ class RainParams:
 
 PRESETS: dict[str, RainParams] = {
     # calibrated: see the module docstring and tests/reference/synth/calibration.json
-    "light": RainParams(density=1.0, length=18.0, angle=8.0, width=0.6, brightness=0.42, layers=1,
+    "light": RainParams(density=1.0, length=18.0, angle=8.0, width=0.6, brightness=0.43, layers=1,
                         haze=0.0, strength_jitter=0.35),
-    "heavy": RainParams(density=0.9, length=34.0, angle=12.0, width=1.0, brightness=0.78, layers=2,
+    "heavy": RainParams(density=0.9, length=34.0, angle=12.0, width=1.0, brightness=0.80, layers=2,
                         haze=0.16, haze_light=0.9, strength_jitter=0.5),
 }
 
