@@ -124,12 +124,9 @@ class Runner:
         return self.log
 
     def _slot(self, task, dataset: Dataset) -> TaskSlot:
-        source = task.config.label_source
-        if source == "auto":
-            source = dataset.label_source
-        if source == "pseudo" and not dataset.has_clean:
-            source = "none"  # no clean image to pseudo-label: fall back to no-reference proxies
-        return TaskSlot(task, task_unit(task), source)
+        from bench.downstream.tasks import label_source_for
+
+        return TaskSlot(task, task_unit(task), label_source_for(task.config, dataset))
 
     # --- one (model, dataset) ----------------------------------------------------------------
     def _run_pair(self, derainer: Derainer, dataset: Dataset, measures: dict, slots: list[TaskSlot]) -> None:
@@ -303,7 +300,8 @@ def task_unit(task) -> str:
 def _match_size(clean: np.ndarray, out: np.ndarray, sample: Sample, derainer: Derainer) -> np.ndarray:
     """A model whose size policy crops (RDMC's official test) is scored on the same crop of the GT."""
     h, w = out.shape[:2]
-    if derainer.io.size_policy == "crop" and clean.shape[0] >= h and clean.shape[1] >= w:
-        return clean[:h, :w]
+    top, left, ch, cw = derainer.io.crop_box(*clean.shape[:2])
+    if (ch, cw) == (h, w):
+        return clean[top: top + h, left: left + w]
     raise ValueError(f"{sample.id}: output {w}x{h} and ground truth {clean.shape[1]}x{clean.shape[0]} differ "
                      f"(model {derainer.label}, size policy {derainer.io.size_policy}).")

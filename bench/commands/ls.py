@@ -72,8 +72,11 @@ def _measures(args) -> int:
 
 
 def _tasks(args) -> int:
-    from bench.downstream.tasks import describe_tasks
+    from bench.downstream.tasks import build_task, load_task_configs
 
-    for line in describe_tasks():
-        print(line)
+    for name, cfg in load_task_configs().items():
+        task = build_task(cfg)
+        metrics = ", ".join(f"{m.name} {m.arrow}" for m in task.metrics)
+        print(f"{name:<18} type {cfg.type}, labels {cfg.label_source} — {cfg.description}")
+        print(f"{'':18} metrics: {metrics}")
     return 0

@@ -87,11 +87,11 @@ _COST_PROTOCOL = {
 
 
 def _task_scores(store: Store, model_key: str, dataset: str, unit: str, columns: dict) -> dict[str, float]:
-    from bench.downstream.tasks import load_task
+    from bench.downstream.tasks import build_task
 
     name = unit.split("#", 1)[0]
     try:
-        task = load_task(name)
+        task = build_task(name)
     except Exception:  # task YAML removed since the run: its columns cannot be recomputed
         return {}
     preds = store.predictions(model_key, dataset, unit)
