@@ -18,6 +18,13 @@ Algorithm, step by step as the release does it:
    sqrt((μp - μd) pinv((Σp + Σd)/2) (μp - μd)ᵀ). Lower is better.
 
 Batched over images and vectorised over blocks; float64 throughout; CPU or CUDA.
+
+Caveat, inherited from the release: in flat 7×7 windows (saturated rain streaks, clipped sky)
+I − μ is floating-point rounding noise whose signs enter the AGGD fits, so NIQE depends on the
+filter's arithmetic by up to a few percent on such images. Our filter order (separable, fused
+multiply-adds) reproduces the published MATLAB values on TID2013 I04/I06/I08 to ~1e-12 and I03
+to 0.003 %; I19 (30 % flat) is +0.56 %. Octave running the release differs from MATLAB by up to
+1.5 % on the same images (tests/reference/measures/README.md).
 """
 from __future__ import annotations
 
