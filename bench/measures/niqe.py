@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from bench.measures.base import Measure, MeasureInfo
 from bench.measures.color import check_rgb_batch, matlab_gray, uint8_values
 from bench.measures.ssim import _filter_valid
+from bench.measures.threads import single_thread_on_cpu
 
 BLOCK = 96
 VARIANT = ("original LIVE NIQE release (computequality.m, 96×96 blocks, no overlap, "
@@ -232,9 +233,10 @@ class NIQE(Measure):
             raise ValueError(f"niqe: image {h}×{w} is smaller than one {BLOCK}×{BLOCK} block; "
                              "NIQE is undefined for it")
         mu_p, cov_p = (t.to(output.device) for t in self.params())
-        gray = matlab_gray(uint8_values(output), rounded=True)[:, 0]
-        gray = gray[:, : h // BLOCK * BLOCK, : w // BLOCK * BLOCK]
-        return mvg_distance(niqe_features(gray), mu_p, cov_p)
+        with single_thread_on_cpu(output):
+            gray = matlab_gray(uint8_values(output), rounded=True)[:, 0]
+            gray = gray[:, : h // BLOCK * BLOCK, : w // BLOCK * BLOCK]
+            return mvg_distance(niqe_features(gray), mu_p, cov_p)
 
 
 def niqe() -> NIQE:

@@ -32,10 +32,11 @@ def _pairs(root: Path, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench perf measures", description=__doc__.splitlines()[0])
-    ap.add_argument("--data-root", default=os.environ.get("BENCH_DATA", str(REPO.parent / "shared" / "data")))
-    ap.add_argument("--weights-dir", default=os.environ.get("BENCH_WEIGHTS", str(REPO.parent / "shared" / "weights")))
+    shared = Path(os.environ.get("BENCH_SHARED", REPO.parent / "shared"))
+    ap.add_argument("--data-root", default=os.environ.get("BENCH_DATA", str(shared / "data")))
+    ap.add_argument("--weights-dir", default=os.environ.get("BENCH_WEIGHTS", str(shared / "weights")))
     ap.add_argument("--pairs", type=int, default=20, help="timed pairs (one more is used to warm up)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 = same footing as NumPy)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads outside the measures (they run their own work on one thread)")
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds; the fastest of each side counts")
     ap.add_argument("--device", default="cpu", help="cpu or cuda for our side (the reference is CPU)")
     args = ap.parse_args(argv or [])
