@@ -79,7 +79,6 @@ def test_niqe_missing_parameters_names_the_file(tmp_path):
 
 
 def test_pyiqa_names_route_to_the_optional_adapter():
-    pytest.importorskip("pytest")
     try:
         import pyiqa  # noqa: F401
     except ImportError:

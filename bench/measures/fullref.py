@@ -5,6 +5,7 @@ import torch
 
 from bench.measures.base import Measure, MeasureInfo, Protocol
 from bench.measures.color import channel_planes, check_rgb_batch
+from bench.measures.threads import single_thread_on_cpu
 
 
 def protocol_planes(output: torch.Tensor, clean: torch.Tensor | None, protocol: Protocol,
@@ -36,8 +37,9 @@ class FullReference(Measure):
         self._fn = fn
 
     def __call__(self, output: torch.Tensor, clean: torch.Tensor | None) -> torch.Tensor:
-        a, b = protocol_planes(output, clean, self.info.protocol, self.info.name)
-        return self._fn(a, b, self.info.protocol)
+        with single_thread_on_cpu(output):
+            a, b = protocol_planes(output, clean, self.info.protocol, self.info.name)
+            return self._fn(a, b, self.info.protocol)
 
     def __repr__(self) -> str:
         return f"<{self.info.name}: {self.info.protocol_text()}>"

@@ -38,14 +38,14 @@ class Leaderboard:
 
 
 def build(store: Store) -> Leaderboard:
-    from bench.measures import MEASURES
+    from bench.measures import build_measure
 
     raw = store.per_image()
     values = raw[raw["error"].isna() & (raw["unit"] != IMAGE_UNIT)]
     columns: dict[str, ColumnInfo] = {}
     for unit, proto in values.groupby("unit")["protocol"].first().items():
         try:
-            info = MEASURES.load(unit)().info
+            info = build_measure(unit).info
             columns[unit] = ColumnInfo(unit, info.higher_is_better, info.value_range, proto or "", "measure")
         except Exception:  # a measure no longer registered or importable: keep its values, say "unknown"
             columns[unit] = ColumnInfo(unit, True, (float("-inf"), float("inf")), proto or "unknown", "measure")
