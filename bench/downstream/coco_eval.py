@@ -14,6 +14,7 @@ COCO rules kept as they are (stated in every protocol string):
 - A class with no label anywhere in the scored images has no AP (pycocotools gives -1) and is left
   out of the mean; its false positives therefore cost nothing (standard COCO behaviour).
 - No labels at all in the scored images: mAP is undefined and reported as NaN, never 0 or 1.
+- Means are rounded to 12 decimals (see _mean_defined).
 """
 from __future__ import annotations
 
@@ -119,8 +120,11 @@ def coco_map(predictions: dict[str, dict], labels: dict[str, dict], iou_type: st
 
 
 def _mean_defined(p: np.ndarray) -> float:
+    # Rounded to 12 decimals: pycocotools computes precision as tp / (tp + fp + np.spacing(1)), so a
+    # perfect single-detection class gives 0.9999999999999998; the rounding makes perfect exactly 1.0
+    # and changes nothing else that could be printed.
     p = p[p > -1]
-    return float(p.mean()) if p.size else math.nan
+    return round(float(p.mean()), 12) if p.size else math.nan
 
 
 def _mask(record: dict, j: int, image_id: str) -> dict:

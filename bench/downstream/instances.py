@@ -106,6 +106,8 @@ class InstanceTask(DownstreamTask):
         p = self.params.metric_prefix
         if labels is None:
             return self.proxies(predictions)
+        # gt_labels gives None for a sample without labels in this task's format: not scored
+        labels = {k: v for k, v in labels.items() if v is not None}
         result = coco_map(predictions, labels, self.iou_type)
         out = {f"{p}_map50_95": result["map50_95"], f"{p}_map50": result["map50"]}
         for name, ap in sorted(result["ap"].items()):

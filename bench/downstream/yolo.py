@@ -33,6 +33,10 @@ class YoloParams:
     max_det: int = 100            # = pycocotools maxDets; more would be ignored by COCOeval anyway
     untrained: bool = False
     seed: int = 0
+    # Untrained nets only: batches of seeded noise used to set BatchNorm statistics. With PyTorch's
+    # default init YOLO11n's activations shrink ~1e-9× by the neck, so its boxes ignore the image
+    # (clean and rainy give identical predictions); calibrated BN keeps them image-dependent.
+    calibrate_bn: int = 0
     metric_prefix: str = "det"
 
 
@@ -48,6 +52,22 @@ def ultralytics_device(device: str) -> str:
     if device == "cuda":
         return "0"
     return device.split(":", 1)[1] if device.startswith("cuda:") else device
+
+
+def calibrate_batchnorm(net, batches: int, imgsz: int) -> None:
+    """Set every BatchNorm's running statistics from ``batches`` forward passes of uniform noise
+    (torch's current RNG state: seed it first). No weight changes: the net stays untrained."""
+    import torch
+
+    for mod in net.modules():
+        if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm):
+            mod.reset_running_stats()
+            mod.momentum = None                  # cumulative average over the calibration batches
+    net.train()
+    with torch.no_grad():
+        for _ in range(batches):
+            net(torch.rand(2, 3, imgsz, imgsz))
+    net.eval()
 
 
 class YoloDetection(InstanceTask):
@@ -70,7 +90,8 @@ class YoloDetection(InstanceTask):
                 if not p.weights.endswith((".yaml", ".yml")):
                     raise TaskUnavailable(f"task {self.name!r}: untrained: true needs a model YAML as weights "
                                           f"(e.g. yolo11n.yaml), not {p.weights!r}")
-                self._weights = (f"UNTRAINED {p.weights} seed={p.seed}", None, None)
+                bn = f", BN calibrated on {p.calibrate_bn} noise batches" if p.calibrate_bn else ""
+                self._weights = (f"UNTRAINED {p.weights} seed={p.seed}{bn}", None, None)
             elif p.weights.endswith((".yaml", ".yml")):
                 raise TaskUnavailable(f"task {self.name!r}: weights {p.weights!r} is a model definition; "
                                       "set untrained: true to build a random network on purpose")
@@ -85,12 +106,29 @@ class YoloDetection(InstanceTask):
                 self._weights = (path.name, path, resolver.sha256(path))
         return self._weights
 
+    def _local_weights(self) -> tuple[str, Path | None, str | None]:
+        """Like weights(), but never downloads and never raises: protocol() runs at report time too."""
+        if self._weights is not None or self.params.untrained:
+            return self.weights()
+        from bench.models.weights import WeightsResolver
+
+        r = self.resolver or WeightsResolver(offline=True)
+        local = WeightsResolver(r.weights_dir, r.cache_dir, offline=True)
+        try:
+            _, path = local.resolve(self.params.weights, "yolo")
+            return path.name, path, local.sha256(path)
+        except Exception:
+            return self.params.weights, Path(self.params.weights), None
+
     def model_description(self) -> str:
-        label, path, sha = self.weights()
+        label, path, sha = self._local_weights()
         if path is None:
-            return f"Ultralytics YOLO {label} (UNTRAINED: mechanics only, boxes mean nothing)"
+            return (f"Ultralytics YOLO {label} (UNTRAINED: mechanics only, boxes mean nothing), "
+                    f"square letterbox {self.params.imgsz}")
         family = "RT-DETR" if "rtdetr" in label.lower() else "YOLO"
-        return f"Ultralytics {family} {label} sha256 {sha[:12]}, imgsz {self.params.imgsz}, NMS IoU {self.params.iou}"
+        digest = f"sha256 {sha[:12]}" if sha else "(file not present here)"
+        return (f"Ultralytics {family} {label} {digest}, square letterbox {self.params.imgsz}, "
+                f"NMS IoU {self.params.iou}, max_det {self.params.max_det}")
 
     def _load(self):
         if self._model is None:
@@ -104,6 +142,8 @@ class YoloDetection(InstanceTask):
             if path is None:
                 torch.manual_seed(self.params.seed)
                 model = YOLO(self.params.weights)
+                if self.params.calibrate_bn:
+                    calibrate_batchnorm(model.model, self.params.calibrate_bn, self.params.imgsz)
             else:
                 cls = RTDETR if "rtdetr" in path.name.lower() else YOLO
                 try:
@@ -127,7 +167,10 @@ class YoloDetection(InstanceTask):
         results = model.predict(bgr, conf=p.conf, iou=p.iou, imgsz=p.imgsz, max_det=p.max_det,
                                 classes=list(p.classes) if p.classes else None,
                                 device=ultralytics_device(self.device), verbose=False,
-                                retina_masks=self.iou_type == "segm")
+                                retina_masks=self.iou_type == "segm",
+                                # square letterbox always: with rect=True an image's padding (and so its
+                                # boxes) would depend on which other images share its batch
+                                rect=False)
         return [self._record(r, im.shape[:2]) for r, im in zip(results, images)]
 
     def _record(self, result, shape) -> dict[str, Any]:
