@@ -54,7 +54,7 @@ def test_paper_layout_latex_groups_and_marks():
 
 def test_leaderboard_rows_marks_deltas_costs():
     lines = to_markdown(leaderboard_table(hand_leaderboard())).splitlines()
-    assert lines[2] == ("| Dataset | Model | Images | Errors | PSNR-Y ↑ | SSIM-Y ↑ | NIQE ↓ | mAP50-95 ↑ "
+    assert lines[2] == ("| Dataset | Model | Images | Errors | PSNR-Y ↑ | SSIM-Y ↑ | NIQE ↓ | Det mAP50-95 ↑ "
                         "| Params (M) ↓ | GFLOPs ↓ | ms/image ↓ |")
     rows = {tuple(c.strip() for c in l.strip("|").split("|")[:2]): l for l in lines if l.startswith("| Rain")}
     # rainy: no delta, no cost
@@ -76,7 +76,7 @@ def test_leaderboard_rows_marks_deltas_costs():
     assert notes[1:] == ["- PSNR-Y ↑: prenet-matlab: Y float, PSNR cap 100 dB",
                          "- SSIM-Y ↑: prenet-matlab: Y float, SSIM wang2004",
                          "- NIQE ↓: niqe-original: 96×96 blocks",
-                         "- mAP50-95 ↑: yolo11n conf 0.25, pseudo labels",
+                         "- Det mAP50-95 ↑: yolo11n conf 0.25, pseudo labels",
                          "- Params (M): parameters of the deraining network (millions)",
                          "- GFLOPs: multiply-adds ×2 per image, as stored in the models table",
                          "- ms/image: mean forward time per image, as stored in the models table"]

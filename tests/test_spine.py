@@ -116,3 +116,18 @@ def test_kill_and_resume_gives_identical_tables(shared_data, shared_weights, tmp
     rerun = last_run(full)
     assert rerun["work"]["forwards"] == 0
     assert all(p["skipped"] == p["images"] for p in rerun["work"]["pairs"])
+
+
+def test_pseudo_label_detection_through_bench_run(shared_data, tmp_path):
+    """Under pseudo-labels (the detector's own boxes on the clean image), `clean` scores mAP 1.0
+    and `rainy` less. The detector is an untrained, seeded YOLO11n (mechanics only, offline);
+    its columns are named det_untrained_* so they are never mistaken for real detection scores."""
+    out = tmp_path / "res"
+    assert run_cli("--models", "rainy,clean", "--datasets", "raincityscapes", "--measures", "psnr_y",
+                   "--tasks", "yolo_detect_untrained", "--limit", "4",
+                   "--data-root", str(shared_data), "--out", str(out)) == 0
+    lb = pd.read_csv(out / "leaderboard.csv").set_index("model")
+    assert lb.loc["clean", "det_untrained_map50_95"] == 1.0
+    assert lb.loc["clean", "det_untrained_map50"] == 1.0
+    assert lb.loc["rainy", "det_untrained_map50_95"] < 1.0
+    assert "pseudo" in lb.loc["rainy", "protocol"] and "pycocotools" in lb.loc["rainy", "protocol"]

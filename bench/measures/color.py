@@ -62,10 +62,21 @@ def rgb(rgb255: torch.Tensor, rounded: bool = False) -> torch.Tensor:
 CHANNELS = {"y": matlab_y, "gray": matlab_gray, "rgb": rgb}
 
 
+_RECENT: list[tuple[torch.Tensor, int, str, bool, torch.Tensor]] = []  # (input, version, channel, rounded, planes)
+
+
 def channel_planes(x: torch.Tensor, channel: str, rounded: bool) -> torch.Tensor:
-    """float [0,1] RGB batch -> the protocol's planes on the 0..255 scale, float64."""
-    try:
-        convert = CHANNELS[channel]
-    except KeyError:
-        raise ValueError(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}") from None
-    return convert(uint8_values(x), rounded)
+    """float [0,1] RGB batch -> the protocol's planes on the 0..255 scale, float64.
+
+    The last few conversions are remembered (keyed by the input tensor object and its version
+    counter, which in-place edits bump), so PSNR and SSIM on the same decoded image convert it
+    once. The cache holds the inputs themselves, so a key can never match a different tensor."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}")
+    for src, version, ch, rnd, planes in _RECENT:
+        if src is x and version == x._version and ch == channel and rnd == rounded:
+            return planes
+    planes = CHANNELS[channel](uint8_values(x), rounded)
+    _RECENT.insert(0, (x, x._version, channel, rounded, planes))
+    del _RECENT[4:]
+    return planes

@@ -12,7 +12,7 @@ them by concatenation, decodes 1536→384→192→96→48 with upsampling that m
 Architecture weights. The released code keeps its DARTS "architecture" tensors (the upsampling
 mix ``alphas_upsample`` and the skip gates ``alphas_skipup``/``alphas_skipdown``) as plain tensors,
 so they are neither saved nor loaded: every construction redraws them as 1e-3·randn, i.e. the
-bilinear/bicubic mix is 0.5/0.5 up to ±4e-4. Here they are non-persistent buffers (the state_dict
+bilinear/bicubic mix is 0.5/0.5 ± about 4e-4 (one std). Here they are non-persistent buffers (the state_dict
 keys stay the official ones) defaulting to zeros, the expectation of that draw: an exact 0.5/0.5
 mix. A checkpoint that does carry ``alphas_*`` entries (e.g. saved by a fixed training script)
 sets them on load.
@@ -20,7 +20,8 @@ sets them on load.
 Cross-level skip paths (the method's "dynamic recursion" options) exist in the released code but
 are switched off by its default ``skip_index`` of all zeros; ``skip_index`` turns them on here.
 When on, each skip adds ``gate · path(features)``; the released code uses the raw (unsoftmaxed)
-alpha as gate. Their modules are always built, so the parameter count includes ~5.3 M parameters
+alpha as gate (trained by its DARTS step, then lost at save time); here gates default to 1 and
+come from the checkpoint's ``alphas_skip*`` entries when present. Their modules are always built, so the parameter count (19.81 M) includes 3.93 M parameters
 that the default configuration never uses — exactly as in the official checkpoints.
 """
 from __future__ import annotations

@@ -7,7 +7,7 @@ borders get no margin and no fade). A tile therefore contributes only pixels tha
 ``m`` pixels from any cut, so for a purely local network whose receptive-field radius is ≤ m
 (overlap ≥ 4 × radius) the tiled result equals the whole-image result. Networks with global
 operations (squeeze-excitation pooling in DRD-Net) or receptive fields wider than the margin
-(PReNet's recurrent stages) change slightly; measured figures are in docs/tiling.md.
+(PReNet's recurrent stages) change slightly; measured figures: tests/reference/models/TILING.md.
 
 When. ``IOPolicy.tile`` forces a tile side; otherwise an image is run whole unless it has more
 pixels than the device budget (``BENCH_MAX_PIXELS``, default below); after an out-of-memory error

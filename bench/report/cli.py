@@ -66,13 +66,12 @@ def dataset_fallback(data_root: Path | None, oracle_models: dict[str, str]):
     return fallback
 
 
-def grid_columns(block: pd.DataFrame, models: list[str] | None = None) -> list[grids.GridColumn]:
-    """rainy, each derainer (in ``models`` order when given), clean."""
+def grid_columns(block: pd.DataFrame) -> list[grids.GridColumn]:
+    """rainy, each derainer (by label), clean."""
     rank = {"rainy": 0, "clean": 2}
-    rows = [r for _, r in block.iterrows() if models is None or r["model"] in models]
-    order = (lambda r: (rank.get(r["model"], 1), models.index(r["model"]) if r["model"] in models else 0)) \
-        if models else (lambda r: (rank.get(r["model"], 1), model_label(r["model"], r["variant"])))
-    return [grids.GridColumn(model_label(r["model"], r["variant"]), r["model_key"]) for r in sorted(rows, key=order)]
+    rows = sorted((r for _, r in block.iterrows()),
+                  key=lambda r: (rank.get(r["model"], 1), model_label(r["model"], r["variant"])))
+    return [grids.GridColumn(model_label(r["model"], r["variant"]), r["model_key"]) for r in rows]
 
 
 def sample_ids(lb, dataset: str, n: int) -> list[str]:

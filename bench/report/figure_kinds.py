@@ -59,7 +59,7 @@ def quality_vs_utility(spec, ctx) -> tuple[list[Path], list[str]]:
         try:
             paths += plots.quality_vs_utility(lb, x, y, ctx.figures_dir / f"{spec.name}_{y}", datasets=datasets)
         except (KeyError, ValueError) as e:
-            notes.append(f"{x} vs {y} not drawn: {e}")
+            notes.append(f"{x} vs {y} not drawn: {e.args[0] if e.args else e}")
     if not paths:
         raise ValueError("; ".join(notes))
     return paths, notes
@@ -83,7 +83,7 @@ def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
     for m in spec.needs.models:
         name, _, variant = m.partition("@")
         try:
-            row = tables._pick_row(block, name, dataset, variant or None)
+            row = tables.pick_row(block, name, dataset, variant or None)
         except ValueError as e:
             notes.append(str(e))
             row = None
@@ -97,7 +97,12 @@ def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
     images = _param(spec, "images", 2, (int, list))
     ids = [str(i) for i in images] if isinstance(images, list) else sample_ids(ctx.lb, dataset, images)
     task = _param(spec, "task", None, str)
-    prediction = _task_prediction(ctx.store, task, dataset) if task else None
+    from bench.report.figures import has_task
+
+    with_task = {c.model_key for c in columns if task and has_task(ctx.store, c.model_key, dataset, task)}
+    notes += [f"{c.label}: no stored {task} predictions on {dataset}" for c in columns
+              if task and c.model_key not in with_task]
+    prediction = _task_prediction(ctx.store, task, dataset) if with_task else None
     oracle = {r["model_key"]: r["model"] for _, r in block.iterrows() if r["model"] in ("rainy", "clean")}
     crops = _param(spec, "crops", None, list)
     paths, missing = grids.comparison_grid(
@@ -105,6 +110,8 @@ def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
         fallback=dataset_fallback(ctx.data_root, oracle), prediction=prediction,
         crops=[tuple(c) for c in crops] if crops else None, zoom=bool(_param(spec, "zoom", True)),
         title=spec.title or f"{dataset_label(dataset)}", min_score=float(_param(spec, "min_score", 0.25)))
+    # per-image "no stored prediction" lines add nothing for a column that has none at all
+    missing = [m for m in missing if not (m.endswith("no stored prediction") and m.split(" on ")[0] not in with_task)]
     return paths, notes + missing
 
 

@@ -44,9 +44,16 @@ def cache_output_path(out_dir: str | Path) -> OutputPath:
     return output_path
 
 
+def _box_sum(a: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Sum of ``a`` over every h×w window (valid positions), via an integral image."""
+    integral = np.pad(a.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    return integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
+
+
 def auto_crop(images: Sequence[np.ndarray | None], frac: float = 0.3) -> tuple[int, int, int, int]:
-    """(x, y, w, h) of the window where the first and last images differ most (rain streaks,
-    when the columns run rainy … clean); the centre when they are unavailable."""
+    """(x, y, w, h) of the window where the first and last images (rainy … clean) differ most in
+    fine detail: the difference minus its 15×15 local mean, so streaks count and the smooth haze
+    that rendered rain adds to the sky does not. The centre when either image is unavailable."""
     ref = next((im for im in images if im is not None), None)
     if ref is None:
         return (0, 0, 1, 1)
@@ -55,9 +62,10 @@ def auto_crop(images: Sequence[np.ndarray | None], frac: float = 0.3) -> tuple[i
     a, b = images[0], images[-1]
     if a is None or b is None or a.shape != b.shape or len(images) < 2:
         return ((w - cw) // 2, (h - ch) // 2, cw, ch)
-    diff = np.abs(a.astype(np.float32) - b.astype(np.float32)).mean(axis=2)
-    integral = np.pad(diff.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = integral[ch:, cw:] - integral[:-ch, cw:] - integral[ch:, :-cw] + integral[:-ch, :-cw]
+    diff = (a.astype(np.float32) - b.astype(np.float32)).mean(axis=2)
+    k = min(15, h, w)
+    local = _box_sum(np.pad(diff, k // 2, mode="edge"), k, k)[:h, :w] / (k * k)
+    sums = _box_sum(np.abs(diff - local), ch, cw)
     y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
     return (int(x), int(y), cw, ch)
 
@@ -115,7 +123,8 @@ def _load(col: GridColumn, dataset: str, image_id: str, output_path: OutputPath,
             return None
     image = fallback(col.model_key, dataset, image_id) if fallback else None
     if image is None:
-        missing.append(f"{col.model_key} on {dataset}/{image_id}: no cached output at {path}")
+        missing.append(f"{col.model_key} on {dataset}/{image_id}: no cached output at {path}"
+                       + (" nor in the dataset" if fallback else ""))
     return image
 
 

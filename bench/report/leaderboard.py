@@ -44,11 +44,11 @@ def build(store: Store) -> Leaderboard:
     values = raw[raw["error"].isna() & (raw["unit"] != IMAGE_UNIT)]
     columns: dict[str, ColumnInfo] = {}
     for unit, proto in values.groupby("unit")["protocol"].first().items():
-        if unit in MEASURES:
+        try:
             info = MEASURES.load(unit)().info
             columns[unit] = ColumnInfo(unit, info.higher_is_better, info.value_range, proto or "", "measure")
-        else:
-            columns[unit] = ColumnInfo(unit, True, (float("-inf"), float("inf")), proto or "", "measure")
+        except Exception:  # a measure no longer registered or importable: keep its values, say "unknown"
+            columns[unit] = ColumnInfo(unit, True, (float("-inf"), float("inf")), proto or "unknown", "measure")
     means = values.pivot_table(index=["model_key", "dataset"], columns="unit", values="value", aggfunc="mean")
 
     rows = []

@@ -13,9 +13,12 @@ DATASET_NAMES = {
 }
 METRIC_LABELS = {
     "psnr_y": "PSNR-Y", "ssim_y": "SSIM-Y", "psnr_rgb": "PSNR-RGB", "ssim_rgb": "SSIM-RGB",
-    "niqe": "NIQE", "det_map50_95": "mAP50-95", "det_map50": "mAP50", "seg_miou": "mIoU",
-    "lpips": "LPIPS",
+    "niqe": "NIQE", "lpips": "LPIPS",
 }
+# Task metrics are "<task prefix>_<metric>" (bench/downstream): label both halves.
+TASK_PREFIX_LABELS = {"det": "Det", "seg": "Seg", "seg_mask": "Mask", "seg_voc": "Seg-VOC", "hog": "HOG"}
+TASK_METRIC_LABELS = {"map50_95": "mAP50-95", "map50": "mAP50", "miou": "mIoU", "pixel_acc": "pix. acc.",
+                      "proxy_count": "boxes/img", "proxy_conf": "mean conf."}
 # Rows that bound the range (input unchanged, ground truth): shown, never ranked.
 REFERENCE_MODELS = ("rainy", "clean")
 BASELINE_MODEL = "rainy"
@@ -38,7 +41,13 @@ def dataset_label(dataset: str) -> str:
 
 
 def metric_label(metric: str) -> str:
-    return METRIC_LABELS.get(metric, metric)
+    if metric in METRIC_LABELS:
+        return METRIC_LABELS[metric]
+    for suffix, label in sorted(TASK_METRIC_LABELS.items(), key=lambda kv: -len(kv[0])):
+        if metric.endswith("_" + suffix):
+            prefix = metric[: -len(suffix) - 1]
+            return f"{TASK_PREFIX_LABELS.get(prefix, prefix)} {label}"
+    return metric
 
 
 def is_present(value) -> bool:

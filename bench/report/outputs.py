@@ -51,33 +51,14 @@ def write_run_outputs(lb: Leaderboard, out: Path) -> list[Path]:
     return written
 
 
-def quality_vs_detection(lb: Leaderboard, path: Path, x: str = "psnr_y", y: str = "det_map50_95") -> Path | None:
-    """PSNR-Y against detection mAP, one labelled point per model, one panel per dataset."""
-    t = lb.table
-    if t.empty or x not in t or y not in t or t[[x, y]].dropna().empty:
+def quality_vs_detection(lb: Leaderboard, path: Path, x: str = "psnr_y") -> Path | None:
+    """The run's first figure: PSNR-Y against the first detection mAP column, one point per model."""
+    from bench.report.plots import quality_vs_utility, utility_pairs
+
+    pairs = [p for p in utility_pairs(lb, x) if "map50_95" in p[1]]
+    if not pairs:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    data = t.dropna(subset=[x, y])
-    sets = list(dict.fromkeys(data["dataset"]))
-    fig, axes = plt.subplots(1, len(sets), figsize=(4.2 * len(sets), 3.6), squeeze=False)
-    for ax, ds in zip(axes[0], sets):
-        d = data[data["dataset"] == ds]
-        ax.scatter(d[x], d[y], s=36)
-        for _, r in d.iterrows():
-            label = f"{r['model']}@{r['variant']}" if r["variant"] else r["model"]
-            ax.annotate(label, (r[x], r[y]), textcoords="offset points", xytext=(4, 4), fontsize=8)
-        ax.set_title(ds)
-        ax.set_xlabel(f"{x} (dB) {lb.columns[x].arrow}")
-        ax.set_ylabel(f"{y} {lb.columns[y].arrow}")
-        ax.grid(alpha=0.3)
-    fig.suptitle("Restoration quality vs detection utility", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
-    fig.savefig(path.with_suffix(".pdf"))
-    plt.close(fig)
-    return path
+    try:
+        return quality_vs_utility(lb, *pairs[0], path.with_suffix(""))[0]
+    except (KeyError, ValueError):  # no dataset has both columns yet
+        return None

@@ -80,8 +80,8 @@ def bars(lb, metric: str, stem: str | Path) -> list[Path]:
     ax.set_xticks(range(len(datasets)), [dataset_label(d) for d in datasets])
     ax.set_ylabel(f"{metric_label(metric)} {arrow(info)}")
     lo, hi = info.value_range if getattr(info, "value_range", None) else (None, None)
-    if lo is not None and hi is not None and float(hi) <= 1.0:
-        ax.set_ylim(float(lo), float(hi))
+    if lo is not None and hi is not None and float(hi) <= 1.0:  # scores: the full scale, from 0 if all >= 0
+        ax.set_ylim(0.0 if df[metric].min() >= 0 else float(lo), float(hi))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=7, ncols=min(4, len(models)), loc="upper center", bbox_to_anchor=(0.5, -0.12),
               frameon=False)
@@ -155,6 +155,9 @@ def distributions(per_image: pd.DataFrame, metric: str, stem: str | Path, kind: 
     if metric not in df.columns or df[metric].notna().sum() == 0:
         raise ValueError(f"no per-image values for {metric!r}")
     df = df[df[metric].notna()]
+    hi = (getattr(info, "value_range", None) or (None, None))[1] if info is not None else None
+    if hi is not None and float(hi) > 1.0:  # ground truth at the PSNR cap: see _drop_capped
+        df = df[~((df["model"] == "clean") & (df[metric] >= float(hi)))]
     datasets = list(dict.fromkeys(df["dataset"]))
     fig, axes = plt.subplots(1, len(datasets), figsize=(max(4.0, 0.9 * df["model_key"].nunique() + 1.5)
                                                         * len(datasets), 3.6), squeeze=False)

@@ -175,7 +175,7 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
     return Table(title, headers, rows, numeric, notes=notes, sections=sections)
 
 
-def _pick_row(block: pd.DataFrame, model: str, dataset: str, variant: str | None) -> pd.Series | None:
+def pick_row(block: pd.DataFrame, model: str, dataset: str, variant: str | None) -> pd.Series | None:
     cand = block[block["model"] == model]
     if variant is not None:
         cand = cand[cand["variant"] == variant]
@@ -207,7 +207,7 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
         for m in models:
             v = variants.get(m)
             v = v.get(d) if isinstance(v, Mapping) else v
-            picked[m, d] = row = _pick_row(block, m, d, v)
+            picked[m, d] = row = pick_row(block, m, d, v)
             if row is not None and is_present(row["variant"]):
                 used.append(f"{model_label(m)} {row['variant']} on {dataset_label(d)}")
     eligible = [m not in REFERENCE_MODELS for m in models]

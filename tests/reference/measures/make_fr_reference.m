@@ -26,3 +26,14 @@ for k = 1:numel(outs)
   fprintf(f, '%s,%.10f,%.10f,%.10f,%.10f\n', name, r);
 end
 fclose(f);
+
+% (c) SSIM-Y (float Y) with Wang's automatic downsampling on the 512x384 TID2013 pairs (f = 2):
+%     the literal behaviour of PReNet's statistic/ssim.m on images with a short side >= 384 px.
+f = fopen(fullfile(here, 'octave_ssim_autodown.csv'), 'w');
+fprintf(f, 'image,ssim_y_autodown,ssim_y_prenet\n');
+for n = {'I03', 'I04', 'I06', 'I08', 'I19'}
+  x = rgb2ycbcr(im2double(imread(fullfile(data, 'iqa-calibration', 'dist', [n{1} '.bmp'])))); x = x(:, :, 1);
+  g = rgb2ycbcr(im2double(imread(fullfile(data, 'iqa-calibration', 'ref', [n{1} '.bmp'])))); g = g(:, :, 1);
+  fprintf(f, '%s.bmp,%.10f,%.10f\n', n{1}, ssim_autodown(x * 255, g * 255), ssim_wang(x * 255, g * 255));
+end
+fclose(f);

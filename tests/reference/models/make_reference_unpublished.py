@@ -78,6 +78,11 @@ def main(drd_dir: str, rdmc_dir: str) -> None:
         with torch.no_grad():
             y = unet(x)
         np.save(HERE / f"{tag}.npy", y.numpy().astype(np.float32))
+    # SSIM of the official SSIM.py (pytorch-ssim, shared by both repos) on two fixed images.
+    from SSIM import SSIM
+    a, b = deterministic_input((1, 3, 24, 40), seed=7), deterministic_input((1, 3, 24, 40), seed=8)
+    (HERE / "ssim_official.txt").write_text(f"{SSIM()(a, b).item():.8f}\n")
+
     sources = [f"{name} official commit {commit_of(repo)} (git archive HEAD of {repo})" for name, repo in MIRRORS.items()]
     sources.append(f"torch {torch.__version__}, seed {SEED}")
     (HERE / "SOURCES.txt").write_text("\n".join(sources) + "\n")
