@@ -1,127 +1,149 @@
 """Every registered layout, built in a temporary folder, is detected and paired by name."""
-import inspect
+from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from bench.cli import main
-from bench.data import DATASETS, resolve_dataset
+from bench.data import DATASETS, dataset_spec, resolve_dataset
+from bench.data.base import DatasetNotFound
 from bench.data.layouts import PairedBenchmark
-from bench.imageio import read_rgb
-
-IDS = ("1", "2", "10")   # natural, sorted-string and numeric orders differ: pairing must be by name
-
-# (dataset, layout) -> (rainy path, clean path or None) for an id; "{i}" is the id.
-EXAMPLES = {
-    "jorder": ("rain/norain-{i}.png", "norain/norain-{i}.png"),
-    "jorder-x2": ("rain/X2/norain-{i}x2.png", "norain/norain-{i}.png"),
-    ("rain100h", "prenet"): ("rainy/rain-00{i}.png", "norain-00{i}.png"),
-    ("rain100l", "prenet"): ("rainy/rain-00{i}.png", "norain-00{i}.png"),
-    ("rain1400", "prenet"): ("rainy_image/90{i}_3.jpg", "ground_truth/90{i}.jpg"),
-    "mprnet": ("input/{i}.png", "target/{i}.png"),
-    "rain+norain": ("rain/{i}.png", "norain/{i}.png"),
-    "rainy+clean": ("rainy/{i}.jpg", "clean/{i}.jpg"),
-    "rain+gt": ("rain/{i}.png", "gt/{i}.png"),
-    "rainy+gt": ("rainy/{i}.png", "gt/{i}.png"),
-    "rain+clean": ("rain/{i}.png", "clean/{i}.png"),
-    "lq+gt": ("lq/{i}.png", "gt/{i}.png"),
-    "rain+label": ("rain/{i}.png", "label/{i}.png"),
-    "spanet": ("rain/00{i}.png", "gt/00{i}gt.png"),
-    "spanet-flat": ("00{i}.png", "00{i}gt.png"),
-    "spanet-rc": ("00{i}-R.png", "00{i}-C.png"),
-    "flat": ("{i}.jpg", None),
-    "rainy-dir": ("rainy/{i}.jpg", None),
-    "input-dir": ("input/{i}.jpg", None),
-    "pairs": ("rain100mm/aachen_00000{i}_000019_leftImg8bit.png", "norain/aachen_00000{i}_000019_leftImg8bit.png"),
-    "official": ("leftImg8bit_rain/val/lindau/lindau_00000{i}_000019_leftImg8bit_rain_alpha_0.01_beta_0.005"
-                 "_dropsize_0.01_pattern_{i}.png", "leftImg8bit/val/lindau/lindau_00000{i}_000019_leftImg8bit.png"),
-}
-CASES = [(name, lay.name) for name in DATASETS.names() if isinstance(DATASETS.load(name), PairedBenchmark)
-         for lay in DATASETS.load(name).layouts]
 
 
-def _write(path, value):
+def _img(path: Path, value: int, size=(8, 6)) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    arr = np.full((6, 9, 3), value, np.uint8)
-    Image.fromarray(arr).save(path, quality=100) if path.suffix == ".jpg" else Image.fromarray(arr).save(path)
+    Image.fromarray(np.full((size[1], size[0], 3), value, np.uint8)).save(path)
 
 
-@pytest.mark.parametrize("dataset,layout", CASES, ids=[f"{d}-{lay}" for d, lay in CASES])
-def test_layout_detected_and_paired_by_name(tmp_path, dataset, layout):
-    spec = DATASETS.load(dataset)
-    rainy_t, clean_t = EXAMPLES.get((dataset, layout)) or EXAMPLES[layout]
-    root = tmp_path / spec.folders[0]
-    for k, i in enumerate(IDS):
-        value = 40 + 60 * k                      # each pair shares a distinct grey level
-        _write(root / rainy_t.format(i=i), value)
-        if clean_t:
-            _write(root / clean_t.format(i=i), value)
-    ds = spec.find(tmp_path)
-    names = [lay.name for lay in spec.layouts]
-    # detected as this layout, or as an earlier one that pairs these files the same way (checked below)
-    assert names.index(ds.layout) <= names.index(layout)
-    gen = ds.samples()
-    assert inspect.isgenerator(gen)              # lazy: paths are listed as they are consumed
-    samples = list(gen)
-    assert len(samples) == len(IDS) and all(s.error is None for s in samples), [s.error for s in samples]
-    assert ds.has_clean == (clean_t is not None)
-    for s in samples:
-        if clean_t:
-            assert abs(int(read_rgb(s.rainy)[0, 0, 0]) - int(read_rgb(s.clean)[0, 0, 0])) <= 2, s
-        else:
-            assert s.clean is None
+# (dataset, folder, layout name, [(rainy rel path, clean rel path or None)], expected sample id of first)
+CASES = [
+    ("rain100h", "rain100h", "jorder", [("rain/norain-2.png", "norain/norain-2.png"),
+                                         ("rain/norain-10.png", "norain/norain-10.png")]),
+    ("rain100l", "Rain100L", "prenet", [("rainy/rain-001.png", "norain-001.png"),
+                                         ("rainy/rain-002.png", "norain-002.png")]),
+    ("rain100l", "rain100l", "rcdnet", [("rain/rain-1.png", "norain/norain-1.png")]),
+    ("rain100h", "rain100h", "jorder-flat", [("rain-1.png", "norain-1.png")]),
+    ("rain100h", "Rain100H", "mprnet", [("input/1.png", "target/1.png"), ("input/2.jpg", "target/2.jpg")]),
+    ("rain200h", "rain200h", "jorder-x2", [("rain/X2/norain-1x2.png", "norain/norain-1.png"),
+                                            ("rain/X2/norain-12x2.png", "norain/norain-12.png")]),
+    ("rain200l", "Rain200L", "mprnet", [("input/a.png", "target/a.png")]),
+    ("rain1400", "rain1400", "ddn", [("rainy_image/901_1.jpg", "ground_truth/901.jpg"),
+                                      ("rainy_image/901_14.jpg", "ground_truth/901.jpg"),
+                                      ("rainy_image/902_3.jpg", "ground_truth/902.jpg")]),
+    ("test100", "Test100", "mprnet", [("input/1.png", "target/1.png")]),
+    ("test100", "test100", "rain-norain", [("rain/x.jpg", "norain/x.png")]),
+    ("test1200", "test1200", "mprnet", [("input/5.png", "target/5.png")]),
+    ("spa-data", "spa-data", "spanet", [("rain/000.png", "gt/000gt.png"), ("rain/001.png", "gt/001gt.png")]),
+    ("spa-data", "real_test_1000", "spanet-same-name", [("rain/000.png", "gt/000.png")]),
+    ("spa-data", "SPA-Data", "spanet-flat", [("000.png", "000gt.png")]),
+    ("spa-data", "spa-data", "spanet-suffix", [("rain/7_rain.png", "gt/7_gt.png")]),
+    ("raincityscapes", "raincityscapes", "pairs", [("rain100mm/aachen_000052_000019_leftImg8bit.png",
+                                                    "norain/aachen_000052_000019_leftImg8bit.png")]),
+    ("raincityscapes", "raincityscapes", "cityscapes-rain", [
+        ("leftImg8bit_rain/test/berlin/berlin_000000_000019_leftImg8bit_rain_alpha_0.01_beta_0.005_dropsize_0.01_pattern_1.png",
+         "leftImg8bit/test/berlin/berlin_000000_000019_leftImg8bit.png"),
+        ("leftImg8bit_rain/test/bonn/bonn_000001_000019_leftImg8bit_rain_alpha_0.02_beta_0.01_dropsize_0.005_pattern_2.png",
+         "leftImg8bit/test/bonn/bonn_000001_000019_leftImg8bit.png")]),
+    ("real200", "real200", "flat", [("a.jpg", None), ("b.png", None)]),
+    ("real200", "Real200", "rain", [("rain/a.jpg", None)]),
+    ("internet-data", "real-internet147", "flat", [("1.jpg", None), ("2.jpg", None)]),
+]
 
 
-def test_missing_twin_is_an_error_naming_both_files(tmp_path):
-    for i in ("1", "2"):
-        _write(tmp_path / "rain100h" / "rain" / f"norain-{i}.png", 10)
-    _write(tmp_path / "rain100h" / "norain" / "norain-1.png", 10)
-    samples = list(DATASETS.load("rain100h").find(tmp_path).samples())
-    bad = [s for s in samples if s.error]
-    assert len(bad) == 1 and "norain-2.png" in bad[0].error and "rain/norain-2.png" in bad[0].error
+@pytest.mark.parametrize("name,folder,layout,files", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
+def test_layout_detected_and_paired_by_name(tmp_path, name, folder, layout, files):
+    root = tmp_path / folder
+    for i, (rainy, clean) in enumerate(files):
+        _img(root / rainy, 10 + i)
+        if clean:
+            _img(root / clean, 100 + i)
+    ds = resolve_dataset(name, tmp_path)
+    assert ds.layout == layout and ds.root == root
+    samples = list(ds.samples())
+    assert [s.error for s in samples] == [None] * len(files)
+    got = {(str(s.rainy.relative_to(root)), str(s.clean.relative_to(root)) if s.clean else None) for s in samples}
+    assert got == set(files)
+    assert ds.has_clean == (files[0][1] is not None)
+    assert ds.label_source == ("pseudo" if ds.has_clean else "none")
+    # the same folder is recognised as folder:<path> too (same pairs)
+    fd = resolve_dataset(f"folder:{root}", None)
+    assert {(s.rainy, s.clean) for s in fd.samples()} == {(s.rainy, s.clean) for s in samples}
 
 
-def test_raincityscapes_official_layout_finds_gtfine_labels(tmp_path):
+def test_pairing_is_by_name_not_sorted_order(tmp_path):
+    root = tmp_path / "rain100h"
+    for n in (1, 2, 10):
+        _img(root / "rain" / f"norain-{n}.png", n)
+    for n in (1, 10, 3):  # 2 missing; 3 has no rainy twin (sorted order would pair 2 with 3)
+        _img(root / "norain" / f"norain-{n}.png", n)
+    samples = {s.id: s for s in resolve_dataset("rain100h", tmp_path).samples()}
+    assert samples["10"].clean.name == "norain-10.png" and samples["1"].clean.name == "norain-1.png"
+    err = samples["2"].error
+    assert "norain-2.png" in err and "no ground-truth twin" in err and str(root / "norain" / "norain-2.png") in err
+
+
+def test_every_registered_name_is_covered_or_generated():
+    covered = {c[0] for c in CASES} | {"demo", "coco8-rain", "coco8-rain-heavy", "cityscapes-sample-rain"}
+    assert set(DATASETS.names()) == covered
+    for name in DATASETS.names():
+        spec = dataset_spec(name)
+        if isinstance(spec, PairedBenchmark):
+            assert spec.source and spec.layouts
+
+
+def test_not_found_names_the_folder_and_layouts(tmp_path):
+    with pytest.raises(DatasetNotFound) as e:
+        resolve_dataset("rain1400", tmp_path)
+    msg = str(e.value)
+    assert str(tmp_path / "rain1400") in msg and "rainy_image/N_K" in msg and "ground_truth/N" in msg
+    with pytest.raises(LookupError, match="did you mean|Did you mean"):
+        resolve_dataset("rain100", tmp_path)
+
+
+def test_ambiguous_clean_twin_is_an_error(tmp_path):
+    root = tmp_path / "set"
+    _img(root / "input" / "a.png", 1)
+    _img(root / "target" / "a.png", 2)
+    _img(root / "target" / "a.jpg", 3)
+    _img(root / "input" / "b.png", 1)
+    _img(root / "target" / "b.png", 2)
+    s, b = resolve_dataset(f"folder:{root}", None).samples()
+    assert b.error is None and b.clean == root / "target" / "b.png"
+    assert "several candidates" in s.error and "a.jpg" in s.error and "a.png" in s.error
+
+
+def test_raincityscapes_attaches_gtfine_labels_when_present(tmp_path):
     root = tmp_path / "raincityscapes"
-    rainy, clean = EXAMPLES["official"]
-    _write(root / rainy.format(i=1), 5)
-    _write(root / clean.format(i=1), 5)
-    label = tmp_path / "cityscapes" / "gtFine" / "val" / "lindau" / "lindau_000001_000019_gtFine_labelIds.png"
-    _write(label, 7)
-    ds = DATASETS.load("raincityscapes").find(tmp_path)
-    (s,) = list(ds.samples())
-    assert ds.layout == "official" and ds.label_format == "cityscapes"
-    assert s.labels == label and s.label_format == "cityscapes"
+    stem = "aachen_000052_000019"
+    _img(root / "rain100mm" / f"{stem}_leftImg8bit.png", 1)
+    _img(root / "norain" / f"{stem}_leftImg8bit.png", 2)
+    _img(root / "rain100mm" / "bochum_000000_006484_leftImg8bit.png", 1)
+    _img(root / "norain" / "bochum_000000_006484_leftImg8bit.png", 2)
+    assert resolve_dataset("raincityscapes", tmp_path).label_source == "pseudo"
+    lab = tmp_path / "cityscapes" / "gtFine" / "val" / "aachen" / f"{stem}_gtFine_labelIds.png"
+    lab.parent.mkdir(parents=True)
+    Image.fromarray(np.full((6, 8), 7, np.uint8)).save(lab)
+    ds = resolve_dataset("raincityscapes", tmp_path)
+    assert ds.label_source == "gt"
+    got = {s.id: (s.labels, s.label_format) for s in ds.samples()}
+    assert got[f"{stem}_leftImg8bit"] == (lab, "cityscapes")
+    assert got["bochum_000000_006484_leftImg8bit"] == (None, None)
 
 
-def test_folder_names_resolve_paired_and_unpaired(tmp_path):
-    _write(tmp_path / "p" / "input" / "a.png", 1)
-    _write(tmp_path / "p" / "target" / "a.png", 1)
-    _write(tmp_path / "u" / "x.jpg", 1)
-    paired, unpaired = resolve_dataset(f"folder:{tmp_path / 'p'}"), resolve_dataset(f"folder:{tmp_path / 'u'}")
-    assert paired.has_clean and paired.layout == "mprnet" and [s.id for s in paired.samples()] == ["a"]
-    assert not unpaired.has_clean and unpaired.layout == "flat"
+def test_streaming_holds_paths_not_pixels(tmp_path):
+    import tracemalloc
 
-
-def test_verify_passes_on_shared_rain100h_and_raincityscapes(shared_data, capsys):
-    for name in ("rain100h", "raincityscapes"):
-        assert main(["data", "--data-root", str(shared_data), "verify", name]) == 0
-        out = capsys.readouterr().out
-        assert "images: 100 (expected 100)" in out and "200/200 files match" in out
-
-
-def test_verify_fails_on_wrong_count(tmp_path, capsys):
-    for i in ("1", "2"):
-        _write(tmp_path / "rain100h" / "rain" / f"norain-{i}.png", 10)
-        _write(tmp_path / "rain100h" / "norain" / f"norain-{i}.png", 10)
-    assert main(["data", "--data-root", str(tmp_path), "verify", "rain100h"]) == 1
-    assert "2 images listed, expected 100" in capsys.readouterr().out
-
-
-def test_fetch_offline_names_url_and_folder(tmp_path, capsys):
-    assert main(["data", "--data-root", str(tmp_path), "fetch", "rain100h", "--offline"]) == 1
-    out = capsys.readouterr().out
-    assert "raw.githubusercontent.com/yuyi-sd/Robust_Rain_Removal" in out and str(tmp_path / "rain100h") in out
-    assert main(["data", "--data-root", str(tmp_path), "fetch", "spa-data"]) == 1
-    assert str(tmp_path / "spa-data") in capsys.readouterr().out
+    root = tmp_path / "flat"
+    for i in range(300):
+        _img(root / f"{i}.png", i % 255, size=(64, 64))
+    ds = resolve_dataset(f"folder:{root}", None)
+    it = ds.samples()
+    first = next(it)
+    assert isinstance(first.rainy, Path) and not any(isinstance(v, np.ndarray) for v in vars(ds).values())
+    tracemalloc.start()
+    n = sum(1 for _ in ds.samples())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert n == 300 and peak < 300 * 64 * 64 * 3 / 4  # far below the pixels of the images listed

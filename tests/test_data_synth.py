@@ -1,91 +1,127 @@
-"""Synthetic rain on labelled sets: labels carry over unchanged, presets land in their PSNR-Y ranges,
-the output is byte-for-byte reproducible, and the generated registry sets build offline."""
-import hashlib
+"""Synthetic rain on labelled sets: labels unchanged, seeded, PSNR in the presets' ranges, and a
+rainy COCO8 through `bench run` with its true YOLO labels."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from bench.cli import main
+from bench.cli import main as bench_main
 from bench.data import resolve_dataset
-from bench.data.base import load_pair
-from bench.data.generated import synthesize
-from bench.data.synth import add_rain, psnr_y
-from bench.imageio import read_rgb
+from bench.data.synth import PRESETS, render
+from bench.imageio import read_rgb, to_tensor
+from bench.measures.psnr import psnr_y
 
-# Targets: Rain100H rainy/clean PSNR-Y is 13.56 dB mean (measured on ../shared/data/rain100h, see
-# tests/reference/synth/calibration.txt); Rain100L's published input value is 26.90 dB. On 8-9
-# images the mean moves by about std/sqrt(n) ≈ 1 dB, so the windows are ±2.5 dB around the targets.
-RANGES = {"heavy": (11.0, 16.0), "light": (24.4, 29.4)}
+# Rain100L / Rain100H rainy-vs-clean PSNR-Y (PReNet protocol): 26.90 (published tables) and
+# 13.556 (measured here on shared/data/rain100h, = the Octave reference). Means of a handful of
+# other images land within these margins (content changes PSNR: bright skies clip streaks).
+TARGET = {"light": (26.90, 3.0), "heavy": (13.556, 2.5)}
 
 
-def _digest(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and p.name != "dataset.json"}
+def _psnrs(folder: Path) -> list[float]:
+    m = psnr_y()
+    return [float(m(to_tensor(read_rgb(p)), to_tensor(read_rgb(folder / "norain" / p.name)))[0])
+            for p in sorted((folder / "rain").glob("*.png"))]
 
 
 @pytest.fixture(scope="module")
-def coco8_heavy(shared_data, tmp_path_factory):
-    return synthesize(shared_data / "coco8", tmp_path_factory.mktemp("s") / "coco8-heavy", "heavy", seed=0)
+def coco8_synth(shared_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("synth")
+    for preset in PRESETS:
+        assert bench_main(["data", "synth", str(shared_data / "coco8"), str(out / f"coco8-{preset}"),
+                           "--preset", preset, "--seed", "3"]) == 0
+        assert bench_main(["data", "synth", str(shared_data / "cityscapes-sample"), str(out / f"cs-{preset}"),
+                           "--preset", preset]) == 0
+    return out
 
 
-def test_coco8_labels_carry_over_byte_for_byte(coco8_heavy, shared_data):
-    ds = resolve_dataset(f"folder:{coco8_heavy}")
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_coco8_labels_unchanged_and_psnr_in_range(coco8_synth, shared_data, preset):
+    out = coco8_synth / f"coco8-{preset}"
+    src = sorted((shared_data / "coco8" / "labels").rglob("*.txt"))
+    assert len(src) == 8
+    for txt in src:
+        assert (out / "labels" / txt.name).read_bytes() == txt.read_bytes()
+    for img in (shared_data / "coco8" / "images").rglob("*.jpg"):  # clean = the decoded original
+        assert np.array_equal(read_rgb(out / "norain" / f"{img.stem}.png"), read_rgb(img))
+    v = _psnrs(out)
+    target, margin = TARGET[preset]
+    assert len(v) == 8 and abs(np.mean(v) - target) < margin, v
+    # through folder:<path>, the synth output is a labelled paired set (label source gt)
+    ds = resolve_dataset(f"folder:{out}", None)
     samples = list(ds.samples())
-    assert len(samples) == 8 and ds.label_format == "yolo" and ds.label_source == "gt"
-    for s in samples:
-        src = next((shared_data / "coco8" / "labels").rglob(f"{s.id}.txt"))
-        assert s.labels.read_bytes() == src.read_bytes() and s.label_format == "yolo"
-        rainy, clean = load_pair(s)
-        original = read_rgb(next((shared_data / "coco8" / "images").rglob(f"{s.id}.jpg")))
-        assert np.array_equal(clean, original)               # GT is the source image, decoded once, lossless
-        assert rainy.shape == clean.shape                    # same size: YOLO's normalised boxes still fit
+    assert ds.label_source == "gt" and all(s.label_format == "yolo" and s.labels.is_file() for s in samples)
 
 
-@pytest.mark.parametrize("preset", ["heavy", "light"])
-def test_presets_hit_their_psnr_ranges_on_coco8_and_cityscapes(shared_data, preset):
-    values = []
-    for src in ("coco8/images/train", "coco8/images/val", "cityscapes-sample/leftImg8bit/val/frankfurt"):
-        for p in sorted((shared_data / src).iterdir()):
-            clean = read_rgb(p)
-            values.append(psnr_y(add_rain(clean, p.stem, preset, seed=0)[0], clean))
-    lo, hi = RANGES[preset]
-    assert len(values) == 9 and lo <= np.mean(values) <= hi, (preset, np.mean(values), values)
+@pytest.mark.parametrize("preset,lo,hi", [("light", 22.0, 33.0), ("heavy", 11.0, 19.0)])
+def test_cityscapes_labels_unchanged_and_psnr_in_range(coco8_synth, shared_data, preset, lo, hi):
+    out = coco8_synth / f"cs-{preset}"
+    for lab in (shared_data / "cityscapes-sample" / "gtFine").rglob("*.png"):
+        rel = lab.relative_to(shared_data / "cityscapes-sample")
+        assert (out / rel).read_bytes() == lab.read_bytes()
+    (v,) = _psnrs(out)
+    assert lo < v < hi
+    (s,) = resolve_dataset(f"folder:{out}", None).samples()
+    assert s.label_format == "cityscapes" and s.labels.name.endswith("_gtFine_labelIds.png")
 
 
-def test_cityscapes_labels_carry_over(shared_data, tmp_path):
-    out = synthesize(shared_data / "cityscapes-sample", tmp_path / "cs", "light", seed=3)
-    (s,) = list(resolve_dataset(f"folder:{out}").samples())
-    src = shared_data / "cityscapes-sample" / "gtFine" / "val" / "frankfurt"
-    assert s.label_format == "cityscapes" and s.labels.name == "frankfurt_000000_000294_gtFine_labelIds.png"
-    for f in src.iterdir():                               # labelIds, labelTrainIds, instanceIds: all copied
-        assert (s.labels.parent / f.name).read_bytes() == f.read_bytes()
+def test_render_is_seeded_per_image_and_parametric():
+    clean = np.full((120, 160, 3), 90, np.uint8)
+    p = PRESETS["heavy"]
+    a = render(clean, p, 0, "x")
+    assert np.array_equal(a, render(clean, p, 0, "x"))         # same seed and id: same rain
+    assert not np.array_equal(a, render(clean, p, 1, "x"))     # other seed: other rain
+    assert not np.array_equal(a, render(clean, p, 0, "y"))     # other image: other rain
+    none = p.replace(brightness=0.0, haze=0.0)
+    assert np.array_equal(render(clean, none, 0, "x"), clean)  # no streaks, no veil: untouched
+    veil = render(clean, none.replace(haze=0.5, strength_jitter=0.0), 0, "x")
+    assert np.allclose(veil, round(90 * 0.5 + 0.9 * 255 * 0.5), atol=1)  # t=0.5, A=0.9
+    q = p.replace(haze=0.0)
+    sparse, dense = render(clean, q, 0, "x"), render(clean, q.replace(density=4 * q.density), 0, "x")
+    assert (dense > clean + 10).mean() > 1.5 * (sparse > clean + 10).mean() > 0  # more seeds, more streaks
 
 
-def test_same_seed_same_bytes_other_seed_other_rain(coco8_heavy, shared_data, tmp_path):
-    again = synthesize(shared_data / "coco8", tmp_path / "again", "heavy", seed=0)
-    assert _digest(again) == _digest(coco8_heavy)
-    other = synthesize(shared_data / "coco8", tmp_path / "other", "heavy", seed=1, limit=1)
-    name = next(iter(sorted((other / "rain").iterdir()))).name
-    assert (other / "rain" / name).read_bytes() != (coco8_heavy / "rain" / name).read_bytes()
-    assert (other / "clean" / name).read_bytes() == (coco8_heavy / "clean" / name).read_bytes()
+def test_streak_coverage_does_not_depend_on_resolution():
+    small, big = np.full((160, 240, 3), 60, np.uint8), np.full((640, 960, 3), 60, np.uint8)
+    p = PRESETS["heavy"].replace(haze=0.0, strength_jitter=0.0)
+    cover = [float((render(x, p, 0, "a") > 70).mean()) for x in (small, big)]
+    assert abs(cover[0] - cover[1]) < 0.3 * max(cover), cover
 
 
-def test_generated_registry_sets_build_once_offline(shared_data, tmp_path, monkeypatch):
-    monkeypatch.setenv("BENCH_CACHE", str(tmp_path))
-    coco = resolve_dataset("coco8-rain", shared_data)
-    assert coco.label_source == "gt" and coco.label_format == "yolo"
-    assert all(s.labels is not None and s.label_format == "yolo" for s in coco.samples())
-    demo = resolve_dataset("demo", None)
-    first = _digest(demo.root)
-    assert len([s for s in demo.samples() if s.clean is not None]) == demo.expected_count >= 5
-    mtime = (demo.root / "dataset.json").stat().st_mtime_ns
-    assert resolve_dataset("demo", None).root == demo.root                       # cached: not rebuilt
-    assert (demo.root / "dataset.json").stat().st_mtime_ns == mtime and _digest(demo.root) == first
+def test_calibration_record_matches_targets():
+    import json
+
+    cal = json.loads((Path(__file__).parent / "reference" / "synth" / "calibration.json").read_text())
+    assert abs(cal["rain100h_real"]["mean"] - 13.556) < 0.001  # the real pairs, = the Octave value
+    assert abs(cal["synth_light_on_rain100h_clean"]["mean"] - 26.90) < 0.5
+    assert abs(cal["synth_heavy_on_rain100h_clean"]["mean"] - 13.556) < 0.5
 
 
-def test_synth_command(shared_data, tmp_path, capsys):
-    out = tmp_path / "cli"
-    assert main(["data", "synth", str(shared_data / "coco8"), str(out), "--preset", "light", "--limit", "2",
-                 "--angle", "20"]) == 0
-    assert len(list((out / "rain").iterdir())) == 2 and len(list((out / "labels").iterdir())) == 2
-    assert main(["data", "verify", f"folder:{out}"]) == 0
+def test_coco8_rain_through_bench_run_with_true_labels(shared_data, tmp_path, monkeypatch):
+    from bench.downstream.labels import read_yolo_txt
+
+    monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "res"
+    code = bench_main(["run", "--models", "rainy,clean", "--datasets", "coco8-rain", "--measures", "psnr_y",
+                       "--tasks", "yolo_detect_untrained", "--data-root", str(shared_data), "--out", str(out)])
+    assert code == 0
+    lb = pd.read_csv(out / "leaderboard.csv").set_index("model")
+    assert "det_untrained_map50_95" in lb.columns and lb.loc["rainy", "images"] == 8
+    assert "label source gt" in lb.loc["rainy", "protocol"]
+    assert lb.loc["clean", "psnr_y"] == 100.0 and 18 < lb.loc["rainy", "psnr_y"] < 32
+    # the labels the task scored against are coco8's own boxes, converted independently here
+    rows = sqlite3.connect(out / "store.sqlite").execute(
+        "SELECT image_id, source, payload FROM labels WHERE dataset='coco8-rain'").fetchall()
+    assert len(rows) == 8 and {r[1] for r in rows} == {"gt"}
+    import json
+
+    for image_id, _, payload in rows:
+        img = next((shared_data / "coco8" / "images").rglob(f"{image_id}.jpg"))
+        h, w = read_rgb(img).shape[:2]
+        want = read_yolo_txt(next((shared_data / "coco8" / "labels").rglob(f"{image_id}.txt")), h, w)
+        got = json.loads(payload)
+        assert got["classes"] == want["classes"]
+        assert np.allclose(got["boxes"], want["boxes"])

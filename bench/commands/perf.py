@@ -1,6 +1,7 @@
 """`bench perf <target>`: benchmark scripts that print figures (never timed unit tests)."""
 from __future__ import annotations
 
+import argparse
 import importlib
 
 TARGETS = {
@@ -11,7 +12,7 @@ TARGETS = {
 
 def add_arguments(p):
     p.add_argument("target", choices=sorted(TARGETS))
-    p.add_argument("rest", nargs="*", help="passed to the target")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="passed to the target (e.g. --threads 2)")
 
 
 def run(args) -> int:

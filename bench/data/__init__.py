@@ -1,44 +1,42 @@
 """Dataset registry: name -> "module:attr" of an object with ``find(data_root) -> Dataset``.
 
-Besides registered names, ``folder:<path>`` opens any folder; use ``resolve_dataset`` for both.
+Besides the registered names, ``folder:<path>`` opens any folder (bench/data/folder.py).
 """
-from __future__ import annotations
-
-from pathlib import Path
-
 from bench.registry import Registry
 
 DATASETS = Registry("dataset", {
-    "rain100h": "bench.data.benchmarks:RAIN100H",
+    "demo": "bench.data.generated:DEMO",
     "rain100l": "bench.data.benchmarks:RAIN100L",
-    "rain200h": "bench.data.benchmarks:RAIN200H",
+    "rain100h": "bench.data.benchmarks:RAIN100H",
     "rain200l": "bench.data.benchmarks:RAIN200L",
+    "rain200h": "bench.data.benchmarks:RAIN200H",
     "rain1400": "bench.data.benchmarks:RAIN1400",
     "test100": "bench.data.benchmarks:TEST100",
     "test1200": "bench.data.benchmarks:TEST1200",
     "spa-data": "bench.data.benchmarks:SPA_DATA",
+    "raincityscapes": "bench.data.benchmarks:RAINCITYSCAPES",
     "real200": "bench.data.benchmarks:REAL200",
     "internet-data": "bench.data.benchmarks:INTERNET_DATA",
-    "raincityscapes": "bench.data.benchmarks:RAINCITYSCAPES",
-    "demo": "bench.data.generated:DEMO",
     "coco8-rain": "bench.data.generated:COCO8_RAIN",
-    "cityscapes-rain": "bench.data.generated:CITYSCAPES_RAIN",
+    "coco8-rain-heavy": "bench.data.generated:COCO8_RAIN_HEAVY",
+    "cityscapes-sample-rain": "bench.data.generated:CITYSCAPES_SAMPLE_RAIN",
 })
 
-
-def check_dataset_name(name: str) -> str:
-    """Validate a --datasets entry: a registered name (did-you-mean otherwise) or folder:<path>."""
-    return name if name.startswith("folder:") else DATASETS.check(name)
+FOLDER_PREFIX = "folder:"
 
 
-def resolve_dataset(name: str, data_root: str | Path | None = None):
-    """Locate (or build, for generated sets) a dataset by name -> bench.data.base.Dataset.
+def dataset_spec(name: str, data_root=None):
+    """The registry entry for a name, or a FolderDataset for ``folder:<path>``."""
+    if name.startswith(FOLDER_PREFIX):
+        from bench.data.folder import FolderDataset
 
-    Raises bench.registry.UnknownName for an unknown name and bench.data.base.DatasetNotFound
-    (message: where to put it) when it is not on disk.
-    """
-    root = Path(data_root).expanduser() if data_root else None
-    if name.startswith("folder:"):
-        from bench.data.folder import find_folder
-        return find_folder(name, root)
-    return DATASETS.load(name).find(root)
+        return FolderDataset(name[len(FOLDER_PREFIX):], data_root)
+    return DATASETS.load(name)
+
+
+def resolve_dataset(name: str, data_root):
+    """Locate (or build, for generated sets) a dataset under ``data_root``; raises
+    DatasetNotFound with the fix, or UnknownName with did-you-mean."""
+    from pathlib import Path
+
+    return dataset_spec(name, data_root).find(Path(data_root) if data_root else None)

@@ -5,10 +5,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Protocol
 
-import numpy as np
-
-from bench.imageio import ImageError, read_rgb
-
 
 @dataclass(frozen=True)
 class Sample:
@@ -33,57 +29,11 @@ class Dataset:
     label_source: str = "pseudo"       # default label source for downstream tasks: gt | pseudo | none
     expected_count: int | None = None
     description: str = ""
-    label_format: str | None = None    # format of Sample.labels where samples carry labels
-    source: str = ""                   # where the data came from (page, or how it was generated)
-    manifest: str | None = None        # sha256 manifest name in bench/data/manifests (for verify)
     _lister: "SampleLister | None" = field(default=None, repr=False)
 
     def samples(self) -> Iterator[Sample]:
         assert self._lister is not None
         yield from self._lister(self.root)
-
-
-def check_pair(rainy, clean, sample: Sample) -> None:
-    """Raise PairMismatch if the decoded rainy and clean images differ in size.
-
-    Accepts uint8 H×W×3 arrays or tensors (…×H×W); ``clean`` None (no ground truth) passes.
-    """
-    if clean is None:
-        return
-    hr, hc = _hw(rainy), _hw(clean)
-    if hr != hc:
-        raise PairMismatch(
-            f"{sample.rainy}: rainy image is {hr[1]}x{hr[0]} but its ground truth {sample.clean} is "
-            f"{hc[1]}x{hc[0]} (width x height); pairs must have the same size. Re-export one of them "
-            "or remove the pair.")
-
-
-def load_pair(sample: Sample) -> tuple[np.ndarray, np.ndarray | None]:
-    """Decode a sample's rainy (and clean) image as uint8 RGB, raising ImageError with the reason.
-
-    The one call a runner needs: listing errors (Sample.error), unreadable files and size
-    mismatches all come out as ImageError subclasses whose message names the file.
-    """
-    if sample.error:
-        raise SampleError(sample.error)
-    rainy = read_rgb(sample.rainy)
-    clean = read_rgb(sample.clean) if sample.clean is not None else None
-    check_pair(rainy, clean, sample)
-    return rainy, clean
-
-
-def _hw(x) -> tuple[int, int]:
-    if isinstance(x, np.ndarray):
-        return tuple(x.shape[:2])
-    return tuple(x.shape[-2:])  # torch tensor, channels first
-
-
-class SampleError(ImageError):
-    """A listing problem (missing twin, duplicate id, bad name) surfaced at load time."""
-
-
-class PairMismatch(ImageError):
-    """Rainy and clean images of one pair differ in size."""
 
 
 class SampleLister(Protocol):

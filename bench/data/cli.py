@@ -1,125 +1,116 @@
-"""`bench data ls|verify|fetch|synth`: what is registered and found, is it intact, get it, make rain."""
+"""`bench data ls | verify | fetch | synth`: find, check, obtain and manufacture datasets."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from bench.data import DATASETS, resolve_dataset
-from bench.data.base import DatasetNotFound
-from bench.registry import UnknownName
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-root", default=os.environ.get("BENCH_DATA"),
-                        help="folder holding the datasets (env BENCH_DATA)")
-    sub = parser.add_subparsers(dest="data_command", required=True)
-    sub.add_parser("ls", help="registered datasets and where each was found")
-    v = sub.add_parser("verify", help="counts, pairs, unreadable files, sizes, checksums; non-zero exit on problems")
-    v.add_argument("name", help="a registered name or folder:<path>")
-    v.add_argument("--no-decode", action="store_true", help="only read headers (faster; misses damaged data)")
-    f = sub.add_parser("fetch", help="download official direct files (sha256-checked) or say where to get them")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="data_command", required=True)
+    ls = sub.add_parser("ls", help="registered datasets and where each was found")
+    ls.add_argument("--data-root")
+    v = sub.add_parser("verify", help="counts, pairs, unreadable files, sizes, checksums (exit 1 on problems)")
+    v.add_argument("name", help="registered name or folder:<path>")
+    v.add_argument("--data-root")
+    v.add_argument("--headers-only", action="store_true", help="read image headers instead of decoding")
+    v.add_argument("--write-manifest", action="store_true",
+                   help="record the sha256 of every file as this dataset's checksum manifest")
+    f = sub.add_parser("fetch", help="download where an official direct URL exists; else say where to get it")
     f.add_argument("name")
-    f.add_argument("--offline", action="store_true", default=os.environ.get("BENCH_OFFLINE", "0") in ("1", "true"))
-    s = sub.add_parser("synth", help="render seeded synthetic rain on a (labelled) image set")
-    s.add_argument("source", help="folder: YOLO images/+labels/, Cityscapes leftImg8bit/+gtFine/, "
-                                  "images + annotations/*.json (COCO), or plain images")
-    s.add_argument("out", help="new dataset folder (use it as folder:<out>)")
-    s.add_argument("--preset", default="heavy", help="light (~Rain100L) or heavy (~Rain100H)")
+    f.add_argument("--data-root")
+    f.add_argument("--offline", action="store_true", default=None)
+    s = sub.add_parser("synth", help="render seeded synthetic rain onto an image set, labels unchanged")
+    s.add_argument("source", help="folder: YOLO (images/ + labels/), Cityscapes (leftImg8bit/ + gtFine/) or images")
+    s.add_argument("out", help="output folder (rain/, norain/, labels or gtFine/, synth.json)")
+    s.add_argument("--preset", default="light", help="light (~Rain100L) | heavy (~Rain100H)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--limit", type=int)
-    s.add_argument("--max-side", type=int, help="downscale longer side to this many pixels first")
-    for k in ("density", "length", "angle", "width", "brightness", "haze"):
-        s.add_argument(f"--{k}", type=float, help=f"fixed {k} (overrides the preset's range)")
-    s.add_argument("--layers", type=int)
+    s.add_argument("--kind", choices=["auto", "yolo", "cityscapes", "images"], default="auto")
+    s.add_argument("--max-side", type=int, help="downscale larger images (not allowed with label maps)")
+    for knob in ("density", "length", "angle", "width", "brightness", "haze", "haze_light", "strength_jitter"):
+        s.add_argument(f"--{knob.replace('_', '-')}", type=float, help=f"override the preset's {knob}")
+    s.add_argument("--layers", type=int, help="override the preset's number of streak layers")
 
 
 def run(args) -> int:
     return {"ls": _ls, "verify": _verify, "fetch": _fetch, "synth": _synth}[args.data_command](args)
 
 
-def _root(args) -> Path | None:
-    return Path(args.data_root).expanduser() if args.data_root else None
+def _root(args):
+    from bench.config import default_data_root
+
+    return Path(args.data_root) if getattr(args, "data_root", None) else default_data_root()
 
 
 def _ls(args) -> int:
-    print(f"data root: {args.data_root or '(not set: --data-root or BENCH_DATA)'}")
+    from bench.data import DATASETS, dataset_spec, resolve_dataset
+
+    root = _root(args)
+    print(f"data root: {root or '(none: set --data-root or $BENCH_DATA)'}")
     for name in DATASETS.names():
-        spec = DATASETS.load(name)
-        if getattr(spec, "source_folder", "x") is None or (getattr(spec, "source_folder", None)
-                                                            and not _root(args)):
-            where = "built on first use (bench run / bench data verify)"
-        else:
-            try:
-                ds = resolve_dataset(name, _root(args)) if not hasattr(spec, "source_folder") else None
-                where = f"{ds.root} [{ds.layout}]" if ds else "built on first use from " + str(
-                    _root(args) / spec.source_folder)
-            except DatasetNotFound:
-                where = "not found"
-        print(f"  {name:16s} {spec.description}\n  {'':16s} -> {where}")
-    print("  folder:<path>    any folder in a known layout, paired or not")
+        spec = dataset_spec(name)
+        try:
+            ds = resolve_dataset(name, root)
+            where = (f"found at {ds.root} (layout {ds.layout}, {'paired' if ds.has_clean else 'no GT'}, "
+                     f"labels {ds.label_source}, expected {ds.expected_count or '?'} images)")
+        except LookupError as e:
+            where = f"missing: {str(e).split('. Put it')[0]}"
+        print(f"{name:<23} {spec.description}\n{'':23} {where}")
+    print("folder:<path>           any folder, paired (rain/+norain/, input/+target/, ...) or flat (no GT)")
     return 0
 
 
 def _verify(args) -> int:
-    from bench.data.verify import verify
+    from bench.data import resolve_dataset
+    from bench.data.verify import format_report, verify, write_manifest
 
     try:
         ds = resolve_dataset(args.name, _root(args))
-    except (DatasetNotFound, UnknownName) as e:
-        print(e, file=sys.stderr)
+    except LookupError as e:
+        print(f"bench data verify: {e}", file=sys.stderr)
         return 2
-    rep = verify(ds, decode=not args.no_decode)
-    common = sorted(rep.sizes.items(), key=lambda kv: -kv[1])
-    sizes = ", ".join(f"{w}x{h}: {n}" for (w, h), n in common[:4])
-    if len(common) > 4:
-        sizes += f", and {len(common) - 4} other sizes ({sum(n for _, n in common[4:])} images)"
-    print(f"{ds.name}: {ds.root} (layout {ds.layout}, {'paired' if ds.has_clean else 'no ground truth'}, "
-          f"labels {ds.label_format or 'none'}, label source {ds.label_source})")
-    print(f"  images: {rep.samples}" + (f" (expected {ds.expected_count})" if ds.expected_count else ""))
-    print(f"  sizes: {sizes or '-'}")
-    for note in rep.notes:
-        print(f"  {note}")
-    for p in rep.problems:
-        print(f"  PROBLEM: {p}")
-    print(f"  {'OK' if rep.ok else f'{len(rep.problems)} problem(s)'}")
+    rep = verify(ds, decode=not args.headers_only)
+    print(format_report(rep))
+    if args.write_manifest:
+        if not rep.ok:
+            print("not writing a manifest for a dataset with problems", file=sys.stderr)
+            return 1
+        print(f"wrote {write_manifest(ds.name, rep)}")
     return 0 if rep.ok else 1
 
 
 def _fetch(args) -> int:
-    from bench.data.verify import fetch
+    from bench.data import dataset_spec, resolve_dataset
+    from bench.data.fetch import fetch
+    from bench.offline import is_offline
 
+    root = _root(args)
     try:
-        spec = DATASETS.load(args.name)
-    except UnknownName as e:
-        print(e, file=sys.stderr)
-        return 2
-    if hasattr(spec, "source_folder"):
-        print(f"{args.name} is built at run time ({spec.source}); nothing to fetch")
+        ds = resolve_dataset(args.name, root)
+        print(f"{args.name}: already present at {ds.root} (layout {ds.layout}); `bench data verify {args.name}` checks it")
         return 0
-    root = _root(args) or Path("data")
-    rc, lines = fetch(spec, root, args.offline)
-    print("\n".join(lines))
-    return rc
+    except LookupError as e:
+        missing = str(e)
+    return fetch(dataset_spec(args.name), root, is_offline(args.offline), missing)
 
 
 def _synth(args) -> int:
-    from bench.data.generated import synthesize
-    from bench.data.synth import PRESETS
+    from bench.data.synth import SOURCES, detect_source, preset, write_rainy_set
 
-    if args.preset not in PRESETS:
-        print(f"unknown preset {args.preset!r}; use one of {', '.join(PRESETS)}", file=sys.stderr)
+    src = Path(args.source)
+    if not src.is_dir():
+        print(f"bench data synth: {src} is not a folder", file=sys.stderr)
         return 2
-    params = PRESETS[args.preset].with_overrides(**{k: getattr(args, k) for k in
-                                                    ("density", "length", "angle", "width", "brightness",
-                                                     "haze", "layers")})
-    custom = params != PRESETS[args.preset]
-    try:
-        out = synthesize(Path(args.source), Path(args.out), params if custom else args.preset, args.seed,
-                         max_side=args.max_side, limit=args.limit)
-    except (DatasetNotFound, ValueError) as e:
-        print(e, file=sys.stderr)
-        return 2
-    print(f"wrote {out}; run it with --datasets folder:{out}")
+    kind = detect_source(src) if args.kind == "auto" else args.kind
+    params = preset(args.preset)
+    overrides = {k: getattr(args, k) for k in ("density", "length", "angle", "width", "brightness", "haze",
+                                                 "haze_light", "strength_jitter", "layers")
+                 if getattr(args, k) is not None}
+    params = params.replace(**overrides)
+    make, label_format = SOURCES[kind]
+    items = make(src)
+    m = write_rainy_set(items, Path(args.out), params, args.seed, label_format, str(src), args.max_side)
+    labelled = sum(1 for it in items if it.labels)
+    print(f"wrote {m['count']} rainy/clean pairs to {args.out} ({kind}, preset {args.preset}, seed {args.seed}; "
+          f"{labelled} with labels copied unchanged). Run it with --datasets folder:{args.out}")
     return 0

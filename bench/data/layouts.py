@@ -1,171 +1,124 @@
 """Paired-folder layouts as data: how rainy files are named and how each names its clean twin.
 
 Pairing is by name, never by sorted order: a missing twin is an error that names the file.
-Listing yields paths only; pixels are decoded later by the runner (``bench.data.base.load_pair``).
+A ``clean_name`` ending in ``.*`` means "the same stem with any image suffix" (one, not several).
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from bench.data.base import Dataset, DatasetNotFound, Sample
+from bench.data.label_index import CityscapesLabels  # noqa: F401 (type of PairedBenchmark.labels)
 from bench.imageio import IMAGE_SUFFIXES
-
-ANY_IMAGE = r"(?P<id>.+)\.(?i:png|jpe?g|bmp|tiff?|webp)"
-
-
-@dataclass(frozen=True)
-class LabelRule:
-    """Where a sample's label file lives, derived from its id.
-
-    ``key_pattern`` is searched in the id and its named groups fill ``name``; the file is looked up
-    by name in ``dirs`` (relative to the dataset folder; ``..`` reaches the data root), walked
-    recursively because Cityscapes nests ``<split>/<city>/``. Labels are optional: no file, no label.
-    """
-
-    format: str                          # "yolo" | "cityscapes" | "coco"
-    dirs: tuple[str, ...]
-    name: str
-    key_pattern: str = r"(?P<id>.+)"
-
-    def index(self, root: Path) -> dict[str, Path]:
-        found: dict[str, Path] = {}
-        for rel in self.dirs:
-            base = (root / rel).resolve()
-            if not base.is_dir():
-                continue
-            for dirpath, dirnames, filenames in os.walk(base):
-                dirnames.sort()
-                for fn in sorted(filenames):
-                    found.setdefault(fn, Path(dirpath) / fn)
-        return found
-
-    def exists(self, root: Path) -> bool:
-        return any((root / rel).is_dir() for rel in self.dirs)
-
-    def lookup(self, sample_id: str, index: dict[str, Path]) -> Path | None:
-        m = re.search(self.key_pattern, sample_id)
-        if not m:
-            return None
-        return index.get(self.name.format(**{k: v for k, v in m.groupdict().items() if v is not None}))
 
 
 @dataclass(frozen=True)
 class PairedLayout:
     name: str
-    rainy_dir: str                 # relative to the dataset folder
-    rainy_pattern: str             # regex on the path relative to rainy_dir, with a named group "id"
+    rainy_dir: str                 # relative to the dataset folder ("." = the folder itself)
+    rainy_pattern: str             # regex on the file name with a named group "id"
     clean_dir: str | None = None   # None: no ground truth in this layout
-    clean_name: str | tuple[str, ...] | None = None  # format string(s) over the pattern's groups; first existing wins
-    recursive: bool = False        # walk sub-folders of rainy_dir (official RainCityscapes: <split>/<city>/)
-    expected_count: int | None = None   # overrides the benchmark's count (e.g. a published subset)
-    labels: LabelRule | None = None
+    clean_name: str | None = None  # format string with {id} (and any other named groups)
+    min_matches: int = 1           # how many rainy names must match before the layout is detected
+    recursive: bool = False        # rainy files live in subfolders (Cityscapes cities); {sub} = that subfolder
 
-    @property
-    def clean_names(self) -> tuple[str, ...]:
-        if self.clean_name is None:
-            return ()
-        return (self.clean_name,) if isinstance(self.clean_name, str) else tuple(self.clean_name)
-
-    def describe(self) -> str:
-        s = f"{self.name}: {self.rainy_dir}/<{self.rainy_pattern}>"
-        if self.clean_dir is not None:
-            s += f" + {self.clean_dir}/{' or '.join(self.clean_names)}"
-        return s
-
-    def _candidates(self, root: Path) -> Iterator[tuple[Path, str]]:
-        """(path, name relative to rainy_dir) for every image file, in natural order."""
-        base = root / self.rainy_dir
-        if not self.recursive:
-            for p in sorted(base.iterdir(), key=_natural_key):
-                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES:
-                    yield p, p.name
-            return
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames.sort(key=_natural_str_key)
-            for fn in sorted(filenames, key=_natural_str_key):
-                p = Path(dirpath) / fn
-                if not fn.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES:
-                    yield p, p.relative_to(base).as_posix()
-
-    def _clean_for(self, root: Path, m: re.Match) -> tuple[Path | None, list[Path]]:
-        groups = {k: v for k, v in m.groupdict().items() if v is not None}
-        tried = [root / self.clean_dir / t.format(**groups) for t in self.clean_names]
-        return next((t for t in tried if t.is_file()), None), tried
-
-    def matches(self, root: Path, probe: int = 3) -> bool:
-        """True if the folders exist and the first few matching rainy files have their clean twins."""
+    def matches(self, root: Path) -> bool:
         d = root / self.rainy_dir
         if not d.is_dir() or (self.clean_dir is not None and not (root / self.clean_dir).is_dir()):
             return False
         rx = re.compile(self.rainy_pattern)
-        hits = 0
-        for _path, rel in self._candidates(root):
-            m = rx.fullmatch(rel)
-            if not m:
+        hits = tried = 0
+        for p in self._files(d):
+            m = rx.fullmatch(p.name)
+            if not m or not p.is_file() or p.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
-            if self.clean_dir is not None and self._clean_for(root, m)[0] is None:
-                continue
+            if self.clean_dir is not None:  # a paired layout must pair something (spa: 000gt.png vs 000.png)
+                tried += 1
+                if self.clean_for(root, m, p.parent.relative_to(d).as_posix())[0] is None:
+                    if tried >= 50 and hits == 0:
+                        return False
+                    continue
             hits += 1
-            if hits >= probe:
-                break
-        return hits > 0
+            if hits >= self.min_matches:
+                return True
+        return False
+
+    def describe(self) -> str:
+        """Readable form, e.g. ``jorder: rain/norain-N.png + norain/norain-N.png``."""
+        rainy = _readable(f"{self.rainy_dir}/{self.rainy_pattern}")
+        if self.clean_dir is None:
+            return f"{self.name}: {rainy} (no GT)"
+        clean = f"{self.clean_dir}/{self.clean_name}".replace("{sub}", "<city>")
+        for group, word in (("id", "N" if r"(?P<id>\d+)" in self.rainy_pattern else "<name>"), ("base", "N"),
+                            ("stem", "<stem>")):
+            clean = clean.replace("{%s}" % group, word)
+        return f"{self.name}: {rainy} + {clean.replace('.*', '.<ext>').removeprefix('./')}"
+
+    def _files(self, d: Path) -> Iterator[Path]:
+        return (p for p in d.rglob("*") if p.is_file()) if self.recursive else d.iterdir()
+
+    def clean_for(self, root: Path, match: re.Match, sub: str = "") -> tuple[Path | None, str | None]:
+        """The clean twin of a rainy name match, or (None, reason)."""
+        name = self.clean_name.format(**match.groupdict(), sub=sub)
+        folder = root / self.clean_dir
+        if not name.endswith(".*"):
+            path = folder / name
+            return (path, None) if path.is_file() else (None, f"expected {path}")
+        stem = name[:-2]
+        found = [folder / f"{stem}{s}" for s in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES)
+                 if (folder / f"{stem}{s}").is_file()]
+        found = sorted(set(found))
+        if len(found) == 1:
+            return found[0], None
+        if not found:
+            return None, f"expected {folder / stem}.<png|jpg|...>"
+        return None, f"several candidates: {', '.join(p.name for p in found)}; keep one"
 
     def list(self, root: Path) -> Iterator[Sample]:
         rx = re.compile(self.rainy_pattern)
         seen: dict[str, Path] = {}
-        label_index = None
-        for path, rel in self._candidates(root):
-            m = rx.fullmatch(rel)
-            if not m and self.clean_dir == self.rainy_dir:
-                continue        # rainy and clean share the folder: the clean twins are listed here too
-            if not m:
-                yield Sample(Path(rel).stem, path, error=(
-                    f"{path}: file name does not follow layout {self.name!r} ({self.rainy_pattern}); "
-                    "rename it or move it out of the dataset folder."))
+        base = root / self.rainy_dir
+        for path in sorted(self._files(base), key=natural_key):
+            m = rx.fullmatch(path.name)
+            if not m or not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             sid = m.group("id")
             if sid in seen:
-                yield Sample(sid, path, error=f"{path}: duplicate image id {sid!r} (also {seen[sid]}); "
-                                              "rename or remove one of them.")
+                # its own id (the file name), so the error is a record of its own
+                yield Sample(path.name, path, error=f"{path}: duplicate image id {sid!r} (also {seen[sid].name}); "
+                                                    "rename or remove one of them.")
                 continue
             seen[sid] = path
-            labels = label_format = None
-            if self.labels is not None:
-                if label_index is None:
-                    label_index = self.labels.index(root)
-                labels = self.labels.lookup(sid, label_index)
-                label_format = self.labels.format if labels else None
             if self.clean_dir is None:
-                yield Sample(sid, path, None, labels, label_format)
+                yield Sample(sid, path)
                 continue
-            clean, tried = self._clean_for(root, m)
+            clean, why = self.clean_for(root, m, path.parent.relative_to(base).as_posix())
             if clean is None:
-                yield Sample(sid, path, error=(
-                    f"{path}: no ground-truth twin; expected {' or '.join(map(str, tried))} "
-                    f"(layout {self.name!r}). Add it or remove the rainy image."))
+                yield Sample(sid, path, error=f"{path}: no ground-truth twin; {why} "
+                                             f"(layout {self.name!r}). Add it or remove the rainy image.")
                 continue
-            yield Sample(sid, path, clean, labels, label_format)
+            yield Sample(sid, path, clean)
 
 
-def _natural_str_key(s: str):
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", s)]
+def _readable(pattern: str) -> str:
+    """A layout regex as a person would write the file name."""
+    subs = ((r"(?P<id>(?P<base>\d+)_\d+)", "N_K"), (r"(?P<id>\d+)", "N"), (r"(?P<id>[^/]+?)", "<name>"),
+            (r"(?P<id>.+)", "<name>"), (r"(?P<id>(?P<stem>[a-z_]+_\d{6}_\d{6})_leftImg8bit_rain_.+)",
+                                        "<city>/<stem>_leftImg8bit_rain_<params>"))
+    for rx, word in subs:
+        pattern = pattern.replace(rx, word)
+    pattern = re.sub(r"\\\.\(\?:([a-z]+)\|[^)]*\)", r".<\1|...>", pattern)
+    return pattern.replace("\\.", ".").removeprefix("./")
 
 
-def _natural_key(p: Path):
-    return _natural_str_key(p.name)
+def natural_key(p: Path):
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.as_posix())]
 
 
-@dataclass(frozen=True)
-class Download:
-    """Official direct files: ``base_url + rel`` for every ``rel`` in the sha256 manifest."""
-
-    base_url: str
-    manifest: str          # file in bench/data/manifests/: "<sha256>  <relative path>" lines
-    note: str = ""
+_natural_key = natural_key  # old name
 
 
 @dataclass(frozen=True)
@@ -178,53 +131,47 @@ class PairedBenchmark:
     layouts: tuple[PairedLayout, ...]
     expected_count: int | None = None
     label_source: str = "pseudo"
-    source: str = ""                    # where users get it (page or URL)
-    nests: tuple[str, ...] = ("",)      # sub-folders tried inside each folder ("test", "test/small", ...)
-    download: Download | None = None    # official direct files with sha256, where they exist
-    manifest: str | None = None         # sha256 manifest for `bench data verify` (same format as Download's)
-    synthetic: bool = True              # rendered rain (vs real rain)
+    source: str = ""                    # where users get it (page)
+    downloads: tuple[tuple[str, str | None], ...] = ()  # (official direct URL, sha256 or None)
+    labels: "CityscapesLabels | None" = None  # optional gt labels found beside the images
+    url_note: str = ""                  # extra advice printed by `bench data fetch`
 
-    @property
-    def has_clean(self) -> bool:
-        return any(lay.clean_dir is not None for lay in self.layouts)
-
-    def candidate_roots(self, data_root: Path) -> Iterator[Path]:
+    def locate(self, data_root: Path | None) -> tuple[Path, PairedLayout] | None:
         for folder in self.folders:
-            for nest in self.nests:
-                yield (data_root / folder / nest) if nest else (data_root / folder)
-
-    def locate(self, root: Path) -> Dataset | None:
-        """The dataset if ``root`` holds one of this benchmark's layouts."""
-        for layout in self.layouts:
-            if layout.matches(root):
-                label_format = layout.labels.format if layout.labels and layout.labels.exists(root) else None
-                return Dataset(
-                    name=self.name, root=root, layout=layout.name,
-                    has_clean=layout.clean_dir is not None, label_source=self.label_source,
-                    expected_count=layout.expected_count or self.expected_count,
-                    description=self.description, label_format=label_format, source=self.source,
-                    manifest=self.manifest, _lister=layout.list,
-                )
+            root = Path(data_root) / folder if data_root else None
+            if root is None or not root.is_dir():
+                continue
+            for layout in self.layouts:
+                if layout.matches(root):
+                    return root, layout
         return None
 
+    def dataset(self, root: Path, layout: PairedLayout) -> Dataset:
+        has_clean = layout.clean_dir is not None
+        source = self.label_source if has_clean or self.label_source == "gt" else "none"
+        lister = layout.list
+        if self.labels is not None and self.labels.index(root):
+            source, lister = "gt", self.labels.attach(lister)
+        return Dataset(name=self.name, root=root, layout=layout.name, has_clean=has_clean,
+                       label_source=source, expected_count=self.expected_count,
+                       description=self.description, _lister=lister)
+
     def find(self, data_root: Path | None) -> Dataset:
+        found = self.locate(data_root)
+        if found:
+            return self.dataset(*found)
         tried = []
-        if data_root is not None:
-            data_root = Path(data_root)
-            for root in self.candidate_roots(data_root):
-                if not root.is_dir():
-                    continue
-                found = self.locate(root)
-                if found is not None:
-                    return found
+        for folder in self.folders:
+            root = Path(data_root) / folder if data_root else None
+            if root is not None and root.is_dir():
                 tried.append(f"{root} (present, but no known layout matched)")
-        if not tried:
-            tried.append(f"{data_root}/{{{','.join(self.folders)}}}" if data_root else "no data root set")
+            else:
+                tried.append(str(root) if root else folder)
+        raise DatasetNotFound(self.missing_message(data_root, tried))
+
+    def missing_message(self, data_root: Path | None, tried: list[str]) -> str:
         expected = "; ".join(lay.describe() for lay in self.layouts)
         where = f"{data_root}/{self.folders[0]}" if data_root else f"$BENCH_DATA/{self.folders[0]}"
-        raise DatasetNotFound(
-            f"dataset {self.name!r} not found (looked in: {', '.join(tried)}). "
-            f"Put it at {where} in one of these layouts: {expected}."
-            + (f" Source: {self.source}." if self.source else "")
-            + (f" Or run: bench data fetch {self.name}." if self.download else "")
-        )
+        return (f"dataset {self.name!r} not found (looked in: {', '.join(tried)}). "
+                f"Put it at {where} in one of these layouts: {expected}."
+                + (f" Source: {self.source}." if self.source else ""))

@@ -1,122 +1,229 @@
-"""Seeded parametric rain: streak layers (density, length, angle, width, brightness) plus optional
-haze (veiling), composited additively onto clean images, as in the JORDER/Rain100 model O = B + S.
+"""Seeded parametric rain on any image set, keeping its labels unchanged.
 
-Every parameter is a range; each image draws its own values from an RNG seeded by (seed, image id),
-so a dataset is reproducible image by image, whatever the order or subset. Lengths and widths are
-given in pixels at a 321-pixel short side (Rain100H's) and scale with the image.
+Model (the additive streak model of Yang et al. / Rain100, plus an optional veil):
+    rainy = clip( clean·(1 − t) + A·t + β·S , 0, 1)
+S is a streak layer: sparse random seeds (``density`` per 1000 pixels), widened by a Gaussian of
+``width`` px, smeared by a line kernel of ``length`` px at ``angle`` degrees from vertical, and
+normalised so that a streak's core is 1. β = ``brightness``; t = ``haze`` (veil strength) with
+atmospheric light A = ``haze_light``. Sizes are given for a 481×321 image (Rain100's) and scale
+with sqrt(area), so streaks look alike at any resolution. ``layers`` draws several streak
+layers with lengths spread over ``length`` ± ``length_jitter`` (depth), and each image draws its
+own strength factor in [1 − strength_jitter, 1 + strength_jitter] (Rain100's images also vary).
+
+Everything random comes from numpy's PCG64 seeded by (seed, image id), so one image's rain does
+not depend on which other images are rendered, or in which order.
+
+Presets are calibrated on Rain100H's own clean images (tests/reference/synth/calibrate.py):
+rainy-vs-clean PSNR-Y (PReNet protocol) means near Rain100L (26.90 dB) and Rain100H (13.56 dB).
 """
 from __future__ import annotations
 
-import zlib
-from dataclasses import asdict, dataclass, replace
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
 
-import cv2
+import cv2  # used on float32 arrays only (no colour conversion): channel order never matters here
 import numpy as np
 
-REFERENCE_SHORT_SIDE = 321.0
-
-Range = tuple[float, float]
+SYNTH_VERSION = 1          # bump when the rendering changes: cached generated sets rebuild
+REFERENCE_AREA = 481 * 321
 
 
 @dataclass(frozen=True)
 class RainParams:
-    density: Range = (0.002, 0.004)      # fraction of pixels seeding a streak, per layer, at the reference size
-    length: Range = (20.0, 40.0)         # streak length, px at the reference short side
-    angle: Range = (-10.0, 10.0)         # degrees from vertical (positive leans right going down)
-    angle_spread: float = 3.0            # extra per-layer jitter around the drawn angle, degrees
-    width: Range = (0.6, 1.0)            # Gaussian cross-section sigma, px at the reference short side
-    brightness: Range = (0.3, 0.5)       # intensity added by one streak at its centre line, [0,1]
-    layers: int = 1                      # independent streak layers (near/far rain)
-    haze: Range = (0.0, 0.0)             # veiling: blend weight towards the atmospheric light
-    haze_light: Range = (0.8, 0.9)       # atmospheric light, [0,1]
+    density: float = 2.0          # streak seeds per 1000 pixels (per layer)
+    length: float = 20.0          # px at 481×321
+    length_jitter: float = 0.3    # layers spread length by ±this fraction
+    angle: float = 10.0           # degrees from vertical (positive leans right)
+    angle_jitter: float = 3.0     # per-image angle spread (degrees)
+    width: float = 0.8            # Gaussian sigma of a streak's cross-section, px at 481×321
+    brightness: float = 0.5       # β, added intensity at a streak core (0..1)
+    layers: int = 2
+    haze: float = 0.0             # veil strength t (0 = none)
+    haze_light: float = 0.85      # atmospheric light A
+    strength_jitter: float = 0.0  # per-image factor on brightness, density and haze
 
-    def with_overrides(self, **kw) -> "RainParams":
-        """Override ranges; a single number means a fixed value."""
-        fixed = {k: (v if k in ("layers", "angle_spread") or isinstance(v, tuple) else (float(v), float(v)))
-                 for k, v in kw.items() if v is not None}
-        return replace(self, **fixed)
+    def replace(self, **changes) -> "RainParams":
+        return dataclasses.replace(self, **changes)
 
 
-# Calibrated on the 100 Rain100H clean images against the rainy/clean PSNR-Y of Rain100H (heavy:
-# 13.56 dB mean, 2.91 dB std) and the published Rain100L input value (light: 26.90 dB).
-# Numbers reached: see tests/reference/synth/calibrate.py and its output next to it.
 PRESETS: dict[str, RainParams] = {
-    "light": RainParams(density=(0.002, 0.004), length=(12.0, 30.0), angle=(-15.0, 15.0), width=(0.5, 0.8),
-                        brightness=(0.3, 0.6), layers=1, haze=(0.0, 0.0)),
-    "heavy": RainParams(density=(0.0012, 0.005), length=(60.0, 160.0), angle=(-12.0, 12.0), width=(0.8, 1.4),
-                        brightness=(0.35, 0.9), layers=1, haze=(0.0, 0.2), haze_light=(0.8, 0.9)),
+    # calibrated: see the module docstring and tests/reference/synth/calibration.json
+    "light": RainParams(density=1.0, length=18.0, angle=8.0, width=0.6, brightness=0.43, layers=1,
+                        haze=0.0, strength_jitter=0.35),
+    "heavy": RainParams(density=0.9, length=34.0, angle=12.0, width=1.0, brightness=0.80, layers=2,
+                        haze=0.16, haze_light=0.9, strength_jitter=0.5),
 }
 
 
+def preset(name: str) -> RainParams:
+    if name not in PRESETS:
+        raise KeyError(f"unknown rain preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
 def image_rng(seed: int, image_id: str) -> np.random.Generator:
-    return np.random.default_rng([int(seed), zlib.crc32(image_id.encode("utf-8"))])
+    digest = hashlib.sha256(f"{seed}:{image_id}".encode()).digest()
+    return np.random.Generator(np.random.PCG64(int.from_bytes(digest[:8], "little")))
 
 
-def draw(params: RainParams, rng: np.random.Generator) -> dict[str, float]:
-    """One image's concrete values, drawn from the ranges (in a fixed order: reproducible)."""
-    u = lambda r: float(rng.uniform(r[0], r[1])) if r[1] > r[0] else float(r[0])  # noqa: E731
-    return {"density": u(params.density), "length": u(params.length), "angle": u(params.angle),
-            "width": u(params.width), "brightness": u(params.brightness), "haze": u(params.haze),
-            "haze_light": u(params.haze_light), "layers": params.layers, "angle_spread": params.angle_spread}
+def _line_kernel(length: float, angle_deg: float) -> np.ndarray:
+    size = max(3, int(math.ceil(length)) | 1)
+    k = np.zeros((size, size), np.float32)
+    c = size // 2
+    dx, dy = math.sin(math.radians(angle_deg)), math.cos(math.radians(angle_deg))
+    half = (length - 1) / 2
+    p0 = (int(round(c - dx * half)), int(round(c - dy * half)))
+    p1 = (int(round(c + dx * half)), int(round(c + dy * half)))
+    cv2.line(k, p0, p1, 1.0, 1, cv2.LINE_AA)
+    return k / k.sum()
 
 
-def streak_kernel(length: float, angle_deg: float, sigma: float) -> np.ndarray:
-    """A rain-streak point spread: a line of ``length`` px with a Gaussian cross-section and
-    tapered ends, peak 1 (so an isolated seed of value v draws a streak of intensity v)."""
-    half = int(np.ceil(length / 2 + 3 * sigma)) + 1
-    yy, xx = np.mgrid[-half:half + 1, -half:half + 1].astype(np.float64)
-    a = np.deg2rad(angle_deg)
-    along = xx * np.sin(a) + yy * np.cos(a)
-    across = xx * np.cos(a) - yy * np.sin(a)
-    t = np.clip(1.0 - np.abs(along) / max(length / 2, 0.5), 0.0, 1.0)
-    return (np.sqrt(t) * np.exp(-0.5 * (across / max(sigma, 0.3)) ** 2)).astype(np.float32)
-
-
-def rain_layer(h: int, w: int, values: dict[str, float], rng: np.random.Generator) -> np.ndarray:
-    """Streak intensity S (float32 h×w, ≥0) for one image."""
-    scale = min(h, w) / REFERENCE_SHORT_SIDE
-    length, sigma = values["length"] * scale, values["width"] * scale
-    density = min(values["density"] / scale ** 2, 1.0)   # streak area grows with scale²: keep coverage fixed
-    pad = int(length) + 4      # seeds outside the frame draw streaks into it (no empty border)
+def streak_layer(h: int, w: int, p: RainParams, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """H×W float32 in [0, 1]: the sum of ``p.layers`` streak layers (before brightness)."""
+    scale = math.sqrt(h * w / REFERENCE_AREA)
+    angle = p.angle + rng.uniform(-p.angle_jitter, p.angle_jitter)
     total = np.zeros((h, w), np.float32)
-    for _ in range(int(values["layers"])):
-        angle = values["angle"] + float(rng.uniform(-1, 1)) * values["angle_spread"]
-        seeds = (rng.random((h + 2 * pad, w + 2 * pad)) < density).astype(np.float32)
-        seeds *= rng.uniform(0.4, 1.0, size=seeds.shape).astype(np.float32)
-        streaks = cv2.filter2D(seeds, cv2.CV_32F, streak_kernel(length, angle, sigma),
-                               borderType=cv2.BORDER_CONSTANT)[pad:pad + h, pad:pad + w]
-        total += np.minimum(streaks, 1.0)
-    return np.minimum(total, 1.0) * values["brightness"]
+    for i in range(p.layers):
+        frac = 0.0 if p.layers == 1 else (i / (p.layers - 1)) * 2 - 1
+        length = max(2.0, p.length * (1 + p.length_jitter * frac) * scale)
+        # streak area grows as scale² (length × width), so seeds thin out as 1/scale²: the covered
+        # fraction of the image, and so the PSNR, stays the same at any resolution
+        rate = p.density * strength / 1000.0 / (scale * scale)
+        seeds = (rng.random((h, w), dtype=np.float32) < rate).astype(np.float32)
+        seeds *= rng.uniform(0.6, 1.0, size=(h, w)).astype(np.float32)  # streaks differ in opacity
+        sigma = max(0.3, p.width * scale)
+        peak = float(cv2.getGaussianKernel(2 * math.ceil(3 * sigma) + 1, sigma).max()) ** 2
+        layer = cv2.GaussianBlur(seeds, (0, 0), sigma) / peak  # a lone streak's core is 1 at any width
+        line = _line_kernel(length, angle + rng.normal(0, 1.0))
+        total += cv2.filter2D(layer, -1, line / line.max(), borderType=cv2.BORDER_REFLECT)
+    return np.clip(total, 0.0, 1.0)
 
 
-def render(clean: np.ndarray, values: dict[str, float], rng: np.random.Generator) -> np.ndarray:
-    """uint8 RGB clean image -> uint8 RGB rainy image (streaks are colourless, as in Rain100)."""
-    h, w = clean.shape[:2]
-    b = clean.astype(np.float32) / 255.0
-    s = rain_layer(h, w, values, rng)[..., None]
-    o = b + s
-    if values["haze"] > 0:
-        o = o * (1.0 - values["haze"]) + values["haze_light"] * values["haze"]
-    return np.clip(np.round(o * 255.0), 0, 255).astype(np.uint8)
-
-
-def add_rain(clean: np.ndarray, image_id: str, params: RainParams | str = "heavy", seed: int = 0
-             ) -> tuple[np.ndarray, dict[str, float]]:
-    """Render seeded rain on one image; returns the rainy image and the values drawn."""
-    p = PRESETS[params] if isinstance(params, str) else params
+def render(clean_rgb: np.ndarray, params: RainParams, seed: int, image_id: str) -> np.ndarray:
+    """uint8 H×W×3 RGB clean -> uint8 H×W×3 RGB rainy (rounded)."""
     rng = image_rng(seed, image_id)
-    values = draw(p, rng)
-    return render(clean, values, rng), values
+    strength = 1.0 + rng.uniform(-params.strength_jitter, params.strength_jitter)
+    h, w = clean_rgb.shape[:2]
+    streaks = streak_layer(h, w, params, rng, strength)
+    x = clean_rgb.astype(np.float32) / 255.0
+    t = min(0.95, params.haze * strength)
+    if t > 0:
+        x = x * (1 - t) + params.haze_light * t
+    x = x + (params.brightness * min(strength, 1.5)) * streaks[..., None]
+    return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
 
 
-def psnr_y(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR on MATLAB-rgb2ycbcr Y (unrounded, peak 1) of two uint8 RGB images: the PReNet protocol."""
-    def y(x):
-        x = x.astype(np.float64) / 255.0
-        return (16.0 + 65.481 * x[..., 0] + 128.553 * x[..., 1] + 24.966 * x[..., 2]) / 255.0
-    mse = float(np.mean((y(a) - y(b)) ** 2))
-    return float("inf") if mse == 0 else 10.0 * np.log10(1.0 / mse)
+# --- writing a rainy copy of a labelled set -------------------------------------------------------
+@dataclass(frozen=True)
+class SourceImage:
+    id: str
+    image: Path
+    labels: tuple[tuple[Path, str], ...] = ()   # (label file, path relative to the output root)
 
 
-def params_dict(p: RainParams) -> dict:
-    return asdict(p)
+def write_rainy_set(items: list[SourceImage], out: Path, params: RainParams, seed: int,
+                    label_format: str | None, source: str, max_side: int | None = None) -> dict:
+    """Render every item into ``out`` (rain/<id>.png, norain/<id>.png, labels copied byte for byte
+    to their relative paths) and write ``synth.json``. Builds in a temporary folder and renames,
+    so an interrupted build never looks finished. Returns the manifest."""
+    import os
+    import shutil
+    import tempfile
+
+    from bench.imageio import read_rgb, write_png
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
+    try:
+        ids = set()
+        for item in items:
+            if item.id in ids:
+                raise ValueError(f"{item.image}: duplicate image id {item.id!r} in the synthesis source")
+            ids.add(item.id)
+            clean = read_rgb(item.image)
+            if max_side and max(clean.shape[:2]) > max_side:
+                if item.labels and label_format == "cityscapes":
+                    raise ValueError(f"{item.image}: resizing would break its label map; use max_side=None")
+                clean = _downscale(clean, max_side)
+            write_png(tmp / "norain" / f"{item.id}.png", clean)
+            write_png(tmp / "rain" / f"{item.id}.png", render(clean, params, seed, item.id))
+            for label, rel in item.labels:
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(label, tmp / rel)  # unchanged: rain moves no pixel
+        manifest = {"synth_version": SYNTH_VERSION, "seed": seed, "params": dataclasses.asdict(params),
+                    "label_format": label_format, "source": source, "count": len(items),
+                    "max_side": max_side, "ids": sorted(ids)}
+        (tmp / "synth.json").write_text(json.dumps(manifest, indent=1))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+        return manifest
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _downscale(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """Area-averaged downscale (cv2.INTER_AREA on RGB arrays; no colour conversion involved)."""
+    h, w = rgb.shape[:2]
+    s = max_side / max(h, w)
+    return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+# --- sources ------------------------------------------------------------------------------------
+def yolo_items(root: Path) -> list[SourceImage]:
+    """Ultralytics layout: images/<split>/<stem>.jpg + labels/<split>/<stem>.txt (missing txt = no
+    objects, as in Ultralytics). Label goes to labels/<id>.txt."""
+    from bench.imageio import IMAGE_SUFFIXES
+
+    items = []
+    for img in sorted((root / "images").rglob("*")):
+        if img.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        rel = img.relative_to(root / "images").with_suffix(".txt")
+        txt = root / "labels" / rel
+        sid = img.stem
+        items.append(SourceImage(sid, img, ((txt, f"labels/{sid}.txt"),) if txt.is_file() else ()))
+    if not items:
+        raise FileNotFoundError(f"{root}: no images under images/ (expected the Ultralytics YOLO layout)")
+    return items
+
+
+def cityscapes_items(root: Path) -> list[SourceImage]:
+    """Cityscapes layout: leftImg8bit/<split>/<city>/<stem>_leftImg8bit.png + gtFine/<split>/<city>/
+    <stem>_gtFine_*.png (all gtFine files of that frame are copied to the same relative path)."""
+    items = []
+    for img in sorted((root / "leftImg8bit").rglob("*_leftImg8bit.png")):
+        rel_dir = img.parent.relative_to(root / "leftImg8bit")
+        frame = img.name[: -len("_leftImg8bit.png")]
+        labels = tuple((p, f"gtFine/{rel_dir.as_posix()}/{p.name}")
+                       for p in sorted((root / "gtFine" / rel_dir).glob(f"{frame}_gtFine_*.png")))
+        items.append(SourceImage(img.stem, img, labels))
+    if not items:
+        raise FileNotFoundError(f"{root}: no leftImg8bit/<split>/<city>/*_leftImg8bit.png (Cityscapes layout)")
+    return items
+
+
+def folder_items(root: Path) -> list[SourceImage]:
+    from bench.imageio import IMAGE_SUFFIXES
+
+    items = [SourceImage(p.stem, p) for p in sorted(root.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not items:
+        raise FileNotFoundError(f"{root}: no images")
+    return items
+
+
+SOURCES = {"yolo": (yolo_items, "yolo"), "cityscapes": (cityscapes_items, "cityscapes"), "images": (folder_items, None)}
+
+
+def detect_source(root: Path) -> str:
+    if (root / "images").is_dir() and (root / "labels").is_dir():
+        return "yolo"
+    if (root / "leftImg8bit").is_dir():
+        return "cityscapes"
+    return "images"

@@ -3,4 +3,7 @@ from bench.registry import Registry
 
 TASK_TYPES = Registry("task type", {
     "yolo_detect": "bench.downstream.yolo:YoloDetection",
+    "yolo_segment": "bench.downstream.yolo:YoloSegmentation",
+    "semantic_segment": "bench.downstream.semantic:SemanticSegmentation",
+    "hog_people": "bench.downstream.hog:HogPeople",
 })

@@ -10,4 +10,6 @@ MODELS = Registry("model", {
     "drdnet": "bench.models.drdnet:DRDNET",
     "semi-drdnet": "bench.models.drdnet:SEMI_DRDNET",
     "rdmc": "bench.models.rdmc:SPEC",
+    "rdmc-crop": "bench.models.rdmc:SPEC_OFFICIAL_CROP",
+    "precomputed": "bench.models.precomputed:SPEC",
 })

@@ -26,6 +26,14 @@ class IOPolicy:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def crop_box(self, h: int, w: int) -> tuple[int, int, int, int]:
+        """(top, left, height, width) that size policy "crop" keeps: centred, as RDMC's test script
+        crops; the runner crops the ground truth with the same box."""
+        if self.size_policy != "crop" or self.multiple <= 1:
+            return 0, 0, h, w
+        nh, nw = h - h % self.multiple, w - w % self.multiple
+        return (h - nh) // 2, (w - nw) // 2, nh, nw
+
 
 class Derainer:
     """Base for everything the runner can call. Subclasses implement ``derain``."""
@@ -36,6 +44,7 @@ class Derainer:
     weights_path: str | None = None
     io: IOPolicy = IOPolicy()
     uses_clean: bool = False            # only the `clean` oracle
+    cache_output: bool = True           # oracles are free to recompute: no PNG cache
 
     @property
     def key(self) -> str:
@@ -65,6 +74,7 @@ class NetworkDerainer(Derainer):
         self.weights_path, self.weights_sha256 = weights_path, weights_sha256
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
+        self.last_tiling: dict[str, Any] | None = None   # how the last image was run (None = whole)
 
     @torch.no_grad()
     def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
@@ -81,12 +91,16 @@ class NetworkDerainer(Derainer):
             if ph or pw:
                 x = F.pad(x, (0, pw, 0, ph), mode="reflect")
         elif self.io.size_policy == "crop" and self.io.multiple > 1:
-            h, w = x.shape[-2:]
-            x = x[..., : h - h % self.io.multiple, : w - w % self.io.multiple]
+            top, left, h, w = self.io.crop_box(*x.shape[-2:])
+            x = x[..., top: top + h, left: left + w]
         return x
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        # Whole image when it fits; tiles (IOPolicy.tile, a pixel budget, or after an OOM) otherwise.
+        from bench.models.tiling import forward_maybe_tiled
+
+        y, self.last_tiling = forward_maybe_tiled(self.net, x, self.io)
+        return y
 
     def _finish(self, y: torch.Tensor, in_size: tuple[int, int]) -> torch.Tensor:
         lo, hi = self.io.input_range

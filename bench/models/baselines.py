@@ -10,6 +10,7 @@ from bench.models.base import Derainer, IOPolicy
 
 class Identity(Derainer):
     name = "rainy"
+    cache_output = False
 
     def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
         return rainy
@@ -18,6 +19,7 @@ class Identity(Derainer):
 class GroundTruth(Derainer):
     name = "clean"
     uses_clean = True
+    cache_output = False
 
     def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
         if clean is None:

@@ -97,8 +97,12 @@ class WeightsResolver:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         os.close(fd)
         try:
-            with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
-                shutil.copyfileobj(r, f)
+            try:
+                with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+                    shutil.copyfileobj(r, f)
+            except OSError as e:  # URLError, timeouts, refused connections
+                raise WeightsMissing(f"could not download {url} ({e}); download it by hand and place it at "
+                                     f"{path}, or run with --offline to skip it") from e
             got = self.sha256(Path(tmp))
             if sha256 and got != sha256:
                 raise WeightsMismatch(f"{url}: downloaded sha256 {got} != expected {sha256}; not installed.")

@@ -1,39 +1,45 @@
-"""Calibrate the `light`/`heavy` rain presets against Rain100H (rainy vs clean PSNR-Y).
+"""Calibrate the synthetic-rain presets against Rain100H's real rain.
 
-Usage (from the repo root): python tests/reference/synth/calibrate.py ../shared/data/rain100h [N]
-Prints the real Rain100H rainy/clean PSNR-Y distribution, then each preset's distribution when
-rendered (seed 0) on the same clean images. Rain100L's clean images are Rain100H's (REFERENCE.md),
-so the light preset is compared with the published Rain100L input value, 26.90 dB.
+Renders each preset onto Rain100H's own clean images (norain/) and reports the rainy-vs-clean
+PSNR-Y distribution (PReNet protocol, bench.measures.psnr_y) next to the real Rain100H pairs.
+Usage (repo root): PYTHONPATH=. python tests/reference/synth/calibrate.py /work/shared/data/rain100h [N]
+Writes calibration.json beside this script.
 """
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from bench.data.synth import PRESETS, add_rain, psnr_y  # noqa: E402
-from bench.imageio import read_rgb  # noqa: E402
+from bench.data.synth import PRESETS, render
+from bench.imageio import read_rgb, to_tensor
+from bench.measures.psnr import psnr_y
 
 
-def summary(values):
-    v = np.asarray(values)
-    p5, p25, p50, p75, p95 = np.percentile(v, [5, 25, 50, 75, 95])
-    return (f"n={len(v)} mean={v.mean():.2f} std={v.std():.2f} p5={p5:.2f} p25={p25:.2f} "
-            f"median={p50:.2f} p75={p75:.2f} p95={p95:.2f}")
+def stats(v):
+    v = np.asarray(v)
+    return {"n": int(v.size), "mean": round(float(v.mean()), 3), "std": round(float(v.std()), 3),
+            "p10": round(float(np.percentile(v, 10)), 2), "p50": round(float(np.percentile(v, 50)), 2),
+            "p90": round(float(np.percentile(v, 90)), 2)}
 
 
-def main(root: Path, n: int | None):
-    rainy = sorted((root / "rain").glob("norain-*.png"), key=lambda p: int(p.stem.split("-")[1]))[:n]
-    real, synth = [], {k: [] for k in PRESETS}
-    for r in rainy:
-        clean = read_rgb(root / "norain" / r.name)
-        real.append(psnr_y(read_rgb(r), clean))
-        for name in PRESETS:
-            synth[name].append(psnr_y(add_rain(clean, r.stem, name, seed=0)[0], clean))
-    print("Rain100H rainy vs clean PSNR-Y:", summary(real))
-    for name, v in synth.items():
-        print(f"preset {name:5s} on Rain100H clean:  ", summary(v))
+def main(root: str, n: int | None = None, presets=None) -> dict:
+    root = Path(root)
+    m = psnr_y()
+    names = sorted(p.name for p in (root / "norain").glob("*.png"))[:n]
+    real, synth = [], {k: [] for k in (presets or PRESETS)}
+    for name in names:
+        clean = read_rgb(root / "norain" / name)
+        ct = to_tensor(clean)
+        real.append(float(m(to_tensor(read_rgb(root / "rain" / name)), ct)[0]))
+        for k in synth:
+            synth[k].append(float(m(to_tensor(render(clean, PRESETS[k], 0, name)), ct)[0]))
+    return {"reference_targets": {"rain100l_rainy_psnr_y": 26.90, "rain100h_rainy_psnr_y": 13.556},
+            "rain100h_real": stats(real), **{f"synth_{k}_on_rain100h_clean": stats(v) for k, v in synth.items()}}
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    out = main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    print(json.dumps(out, indent=1))
+    if len(sys.argv) <= 2:
+        (Path(__file__).parent / "calibration.json").write_text(json.dumps(out, indent=1) + "\n")

@@ -1,0 +1,82 @@
+"""`bench ls models|datasets|measures|tasks`: what is registered, and whether it can run here."""
+from __future__ import annotations
+
+from bench.config import default_data_root, default_weights_dir
+
+
+def add_arguments(p) -> None:
+    p.add_argument("what", choices=["models", "datasets", "measures", "tasks"])
+    p.add_argument("--data-root")
+    p.add_argument("--weights-dir")
+
+
+def run(args) -> int:
+    return {"models": _models, "datasets": _datasets, "measures": _measures, "tasks": _tasks}[args.what](args)
+
+
+def _models(args) -> int:
+    from bench.models import MODELS
+    from bench.models.weights import WeightsResolver
+
+    resolver = WeightsResolver(args.weights_dir or default_weights_dir(), offline=True)
+    for name in MODELS.names():
+        try:
+            spec = MODELS.load(name)
+        except Exception as e:
+            print(f"{name:<13} (cannot load: {e.__class__.__name__}: {e})")
+            continue
+        print(f"{name:<13} {spec.title}")
+        io = spec.io
+        print(f"{'':13} io: range {io.input_range}, size {io.size_policy}"
+              + (f"/{io.multiple}" if io.multiple > 1 else "") + f", quantise {io.quantise}")
+        if not spec.weights:
+            print(f"{'':13} weights: " + ("none needed" if getattr(spec, "published_weights", True)
+                                          else "no published weights (pass name@/path/to/ckpt.pth)"))
+        for variant in spec.weights:
+            try:
+                _, path = resolver.resolve(variant, model=name)
+                status = f"found {path}"
+            except Exception as e:
+                status = f"missing — {e}"
+            print(f"{'':13} weights {variant}: {status}")
+    return 0
+
+
+def _datasets(args) -> int:
+    from bench.data import DATASETS, resolve_dataset
+
+    root = args.data_root or default_data_root()
+    for name in DATASETS.names():
+        try:
+            ds = resolve_dataset(name, root)
+            where = f"found at {ds.root} (layout {ds.layout}, {'paired' if ds.has_clean else 'no GT'})"
+        except Exception as e:
+            where = f"not found: {e}"
+        spec = DATASETS.load(name)
+        print(f"{name:<16} {spec.description}\n{'':16} {where}")
+    return 0
+
+
+def _measures(args) -> int:
+    from bench.measures import MEASURES, build_measure
+
+    for name in MEASURES.names():
+        try:
+            info = build_measure(name).info
+        except Exception as e:
+            print(f"{name:<14} (unavailable: {e})")
+            continue
+        lo, hi = info.value_range
+        print(f"{name:<14} {info.reference} {info.arrow} range [{lo:g}, {hi:g}] {info.unit:<3} {info.protocol_text()}")
+    return 0
+
+
+def _tasks(args) -> int:
+    from bench.downstream.tasks import build_task, load_task_configs
+
+    for name, cfg in load_task_configs().items():
+        task = build_task(cfg)
+        metrics = ", ".join(f"{m.name} {m.arrow}" for m in task.metrics)
+        print(f"{name:<18} type {cfg.type}, labels {cfg.label_source} — {cfg.description}")
+        print(f"{'':18} metrics: {metrics}")
+    return 0

@@ -1,0 +1,82 @@
+"""`bench run`: derain, measure, run downstream tasks, then write the leaderboard and a summary."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bench.config import RunConfig, default_data_root, default_weights_dir, load_suite
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--all", action="store_true", help="everything in configs/suite.yaml that can run here")
+    p.add_argument("--suite", default="suite", help="suite file under configs/ (default: suite)")
+    p.add_argument("--models", help="comma-separated model names (name or name@weights-variant-or-path)")
+    p.add_argument("--datasets", help="comma-separated dataset names (or folder:<path>)")
+    p.add_argument("--measures", help="comma-separated measure names")
+    p.add_argument("--tasks", help="comma-separated downstream task names (files in tasks/); 'none' for none")
+    p.add_argument("--limit", type=int, help="first N images of each dataset")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    p.add_argument("--batch-size", type=int, default=1)
+    p.add_argument("--out", default="results", help="results folder (default: results/)")
+    p.add_argument("--data-root", help="where datasets live (default: $BENCH_DATA)")
+    p.add_argument("--weights-dir", help="where checkpoints live (default: $BENCH_WEIGHTS)")
+    p.add_argument("--offline", action="store_true", default=None,
+                   help="never touch the network (default: $BENCH_OFFLINE)")
+    p.add_argument("--fresh", action="store_true", help="recompute everything this run selects")
+
+
+def config_from_args(args) -> RunConfig:
+    from bench.offline import is_offline
+
+    suite = load_suite(args.suite)
+    chosen = {k: _names(getattr(args, k)) for k in ("models", "datasets", "measures", "tasks")}
+    if not args.all and not any(chosen.values()):
+        raise SystemExit("bench run: say what to run (--all, or --models/--datasets/...)")
+    # Families not named on the command line default to the suite's: `--models rainy` still measures.
+    resolved = {k: (v if v is not None else list(suite.get(k, []))) for k, v in chosen.items()}
+    if resolved["tasks"] == ["none"]:
+        resolved["tasks"] = []
+    return RunConfig(
+        **resolved,
+        out=Path(args.out),
+        data_root=Path(args.data_root) if args.data_root else default_data_root(),
+        weights_dir=Path(args.weights_dir) if args.weights_dir else default_weights_dir(),
+        device=args.device, limit=args.limit, batch_size=args.batch_size,
+        offline=is_offline(args.offline), fresh=args.fresh,
+    )
+
+
+def run(args) -> int:
+    from bench.offline import configure
+
+    cfg = config_from_args(args)
+    configure(cfg.offline)
+    from bench.report.leaderboard import build
+    from bench.report.outputs import leaderboard_frame, write_run_outputs
+    from bench.runner import Runner
+
+    runner = Runner(cfg)
+    print(f"bench run {runner.log.run_id}: models={','.join(cfg.models)} datasets={','.join(cfg.datasets)} "
+          f"device={runner.device} data_root={cfg.data_root} weights_dir={cfg.weights_dir} "
+          f"offline={cfg.offline}", flush=True)
+    log = runner.run()
+    with log.stage("report"):
+        lb = build(runner.store)
+        written = write_run_outputs(lb, cfg.out)
+    log.write(runner.store)
+    table = leaderboard_frame(lb)
+    if not table.empty:
+        show = [c for c in table.columns if c not in ("model_key", "protocol")]
+        print(table[show].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        print("protocols:")
+        for c, info in lb.columns.items():
+            print(f"  {c} {info.arrow}: {info.protocol}")
+    print(log.summary_text())
+    print("wrote: " + ", ".join(str(p) for p in written))
+    return log.exit_code()

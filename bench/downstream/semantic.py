@@ -1,0 +1,156 @@
+"""Semantic segmentation: per-pixel classes, scored by a confusion matrix over the dataset.
+
+Backends (data below, one small class each):
+- ``segformer`` (transformers): SegFormer checkpoints from the Hugging Face hub, e.g.
+  nvidia/segformer-b0-finetuned-cityscapes-1024-1024 (Cityscapes 19 train ids);
+- ``torchvision``: torchvision's segmentation builders, e.g. lraspp_mobilenet_v3_large with
+  COCO_WITH_VOC_LABELS_V1 (the general-scene set: 20 Pascal VOC classes + background).
+mmsegmentation is not offered: it imports compiled mmcv ops, no mmcv wheel exists for current
+torch, and a source build takes ~30 min on 2 cores (REFERENCE.md) — too costly to test in CI.
+
+Scores (Cityscapes / mmseg convention): per-class IoU = TP / (TP + FP + FN) summed over all images;
+a class with TP + FP + FN = 0 is NaN and left out of the mean; label 255 is ignored;
+pixel accuracy = correct / labelled pixels. Records store the class map as a base64 PNG.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.data.base import Sample
+from bench.downstream.base import DownstreamTask, MetricInfo
+from bench.downstream.instances import LABEL_SOURCES, slug
+from bench.downstream.labels import CITYSCAPES_TRAIN_NAMES, IGNORE, read_cityscapes_train_ids
+from bench.downstream.params import params_digest, parse_params
+from bench.downstream.semantic_backends import BACKENDS
+
+VOC_NAMES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
+             "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
+             "train", "tvmonitor")
+LABEL_SETS = {"cityscapes19": CITYSCAPES_TRAIN_NAMES, "voc21": VOC_NAMES}
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class SemanticParams:
+    backend: str = "segformer"                  # segformer | torchvision
+    weights: str = "nvidia/segformer-b0-finetuned-cityscapes-1024-1024"   # hub id / folder / torchvision enum
+    arch: str = "lraspp_mobilenet_v3_large"      # torchvision builder (backend torchvision only)
+    label_set: str = "cityscapes19"              # cityscapes19 | voc21
+    scale: float = 1.0                           # resize factor before inference; logits go back to full size
+    untrained: bool = False                      # random network from the architecture's config (mechanics only)
+    seed: int = 0
+    metric_prefix: str = "seg"
+
+
+def encode_label_map(labels: np.ndarray) -> str:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(labels.astype(np.uint8), mode="L").save(buf, format="PNG", optimize=True)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def decode_label_map(record: dict[str, Any]) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(record["png"]))) as im:
+        return np.asarray(im).astype(np.uint8)
+
+
+def confusion(pred: np.ndarray, label: np.ndarray, n: int) -> np.ndarray:
+    """n×n matrix, rows = label class, columns = predicted class; label 255 (or >= n) is ignored."""
+    if pred.shape != label.shape:
+        raise ValueError(f"prediction {pred.shape} and label {label.shape} differ in size")
+    valid = label < n
+    p = np.minimum(pred[valid].astype(np.int64), n)      # a predicted id outside the set counts as wrong
+    return np.bincount(label[valid].astype(np.int64) * (n + 1) + p, minlength=n * (n + 1)).reshape(n, n + 1)[:, :n]
+
+
+class SemanticSegmentation(DownstreamTask):
+    def __init__(self, config, *, device="cpu", resolver=None, offline=False):
+        super().__init__(config, device=device, resolver=resolver, offline=offline)
+        self.params = p = parse_params(SemanticParams, config.params, f"task {config.name!r}")
+        if p.label_set not in LABEL_SETS:
+            raise ValueError(f"task {config.name!r}: label_set {p.label_set!r} not one of {', '.join(LABEL_SETS)}")
+        if p.backend not in BACKENDS:
+            raise ValueError(f"task {config.name!r}: backend {p.backend!r} not one of {', '.join(BACKENDS)}")
+        self.names = LABEL_SETS[p.label_set]
+        self.backend = BACKENDS[p.backend](self)
+        self.metrics = (MetricInfo(f"{p.metric_prefix}_miou", True, (0.0, 1.0), f"mean IoU over {p.label_set}"),
+                        MetricInfo(f"{p.metric_prefix}_pixel_acc", True, (0.0, 1.0), "labelled pixels right"))
+
+    def identity(self) -> str:
+        return f"{self.name}:{self.backend.describe()}:{params_digest(self.params)}"
+
+    def protocol(self, label_source: str) -> str:
+        p = self.params
+        head = (f"{self.name}: {self.backend.describe()}, label set {p.label_set} ({len(self.names)} classes), "
+                f"input scale {p.scale}, ImageNet normalisation, logits resized bilinearly to full size, argmax")
+        if label_source == "none":
+            return f"{head}; label source none: no labels, no score"
+        if label_source not in LABEL_SOURCES:
+            raise ValueError(f"unknown label source {label_source!r}; use one of {LABEL_SOURCES}")
+        labels = ("label source pseudo: the same model's class map on the clean image, every pixel"
+                  if label_source == "pseudo" else "label source gt: Cityscapes gtFine labelIds -> 19 trainIds")
+        return (f"{head}; {labels}; dataset-level confusion matrix, IoU = TP/(TP+FP+FN), classes with empty "
+                f"union left out of the mean, label 255 ignored; per-class IoU as {p.metric_prefix}_iou_<class>")
+
+    def predict(self, images: list[np.ndarray]) -> list[dict[str, Any]]:
+        import torch
+        import torch.nn.functional as F
+
+        model = self.backend.model()
+        records = []
+        for rgb in images:     # one at a time: sizes differ across datasets, memory stays small
+            x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None].float().div(255)
+            h, w = rgb.shape[:2]
+            if self.params.scale != 1.0:
+                x = F.interpolate(x, scale_factor=self.params.scale, mode="bilinear", align_corners=False)
+            mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+            std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+            x = ((x - mean) / std).to(self.device)
+            with torch.inference_mode():
+                logits = self.backend.logits(model, x)
+                logits = F.interpolate(logits.float(), size=(h, w), mode="bilinear", align_corners=False)
+                classes = logits.argmax(1)[0].cpu().numpy().astype(np.uint8)
+            records.append({"height": h, "width": w, "label_set": self.params.label_set,
+                            "png": encode_label_map(classes)})
+        return records
+
+    def pseudo_labels(self, clean_prediction: dict[str, Any]) -> dict[str, Any]:
+        return dict(clean_prediction)
+
+    def gt_labels(self, sample: Sample, image_shape: tuple[int, int]) -> dict[str, Any] | None:
+        if sample.labels is None or sample.label_format != "cityscapes" or self.params.label_set != "cityscapes19":
+            return None
+        train_ids = read_cityscapes_train_ids(sample.labels)
+        if train_ids.shape != tuple(image_shape):
+            raise ValueError(f"{sample.labels}: label map {train_ids.shape} does not match image {image_shape}")
+        return {"height": image_shape[0], "width": image_shape[1], "label_set": "cityscapes19",
+                "png": encode_label_map(train_ids)}
+
+    def score(self, predictions: dict[str, dict], labels: dict[str, dict] | None) -> dict[str, float]:
+        if labels is None:
+            return {}   # no label-free proxy is meaningful for a class map
+        n, p = len(self.names), self.params.metric_prefix
+        cm = np.zeros((n, n), dtype=np.int64)
+        for image_id in sorted(set(predictions) & {k for k, v in labels.items() if v is not None}):
+            cm += confusion(decode_label_map(predictions[image_id]), decode_label_map(labels[image_id]), n)
+        tp = np.diag(cm).astype(np.float64)
+        union = cm.sum(0) + cm.sum(1) - tp
+        with np.errstate(invalid="ignore", divide="ignore"):
+            iou = np.where(union > 0, tp / union, np.nan)
+        out = {f"{p}_miou": float(np.nanmean(iou)) if np.isfinite(iou).any() else math.nan,
+               f"{p}_pixel_acc": float(tp.sum() / cm.sum()) if cm.sum() else math.nan}
+        for name, value in zip(self.names, iou):
+            if np.isfinite(value):
+                out[f"{p}_iou_{slug(name)}"] = float(value)
+        return out
+

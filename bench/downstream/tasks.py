@@ -1,0 +1,95 @@
+"""tasks/*.yaml -> TaskConfig -> DownstreamTask. The runner's entry points are here.
+
+One flat YAML per task:
+    name: yolo_detect            # defaults to the file stem; must be unique
+    type: yolo_detect            # a registered task type (bench.downstream.TASK_TYPES); no code from configs
+    label_source: auto           # gt | pseudo | none | auto (= the dataset's default)
+    description: ...
+    weights: yolo11n.pt          # every other key is a parameter of that type (or put them under params:)
+    conf: 0.001
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bench.downstream import TASK_TYPES
+from bench.downstream.base import DownstreamTask, TaskConfig
+from bench.downstream.instances import LABEL_SOURCES
+from bench.downstream.params import TaskConfigError
+from bench.registry import UnknownName
+
+TASKS_DIR = Path(__file__).resolve().parents[2] / "tasks"
+RESERVED = ("name", "type", "label_source", "description", "params")
+
+
+def read_task_config(path: str | Path) -> TaskConfig:
+    path = Path(path)
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as e:
+        raise TaskConfigError(f"{path}: not valid YAML ({e})") from e
+    if not isinstance(data, dict):
+        raise TaskConfigError(f"{path}: expected a mapping with at least 'type:', got {type(data).__name__}")
+    if "type" not in data:
+        raise TaskConfigError(f"{path}: missing 'type:' (one of {', '.join(TASK_TYPES.names())})")
+    try:
+        TASK_TYPES.check(str(data["type"]))
+    except UnknownName as e:
+        raise TaskConfigError(f"{path}: {e}") from e
+    source = str(data.get("label_source", "auto"))
+    if source not in (*LABEL_SOURCES, "auto"):
+        raise TaskConfigError(f"{path}: label_source {source!r} must be one of {', '.join(LABEL_SOURCES)} or auto")
+    params = {k: v for k, v in data.items() if k not in RESERVED}
+    nested = data.get("params") or {}
+    if not isinstance(nested, dict):
+        raise TaskConfigError(f"{path}: 'params:' must be a mapping")
+    clash = set(params) & set(nested)
+    if clash:
+        raise TaskConfigError(f"{path}: {sorted(clash)} given both at top level and under params:")
+    return TaskConfig(name=str(data.get("name", path.stem)), type=str(data["type"]), label_source=source,
+                      params={**params, **nested}, description=str(data.get("description", "")))
+
+
+def load_task_configs(tasks_dir: str | Path | None = None) -> dict[str, TaskConfig]:
+    """Every tasks/*.yaml (sorted by file name), keyed by task name."""
+    tasks_dir = Path(tasks_dir) if tasks_dir else TASKS_DIR
+    if not tasks_dir.is_dir():
+        raise TaskConfigError(f"{tasks_dir}: no tasks folder")
+    configs: dict[str, TaskConfig] = {}
+    for path in sorted(tasks_dir.glob("*.y*ml")):
+        cfg = read_task_config(path)
+        if cfg.name in configs:
+            raise TaskConfigError(f"{path}: task name {cfg.name!r} already defined by another file in {tasks_dir}")
+        configs[cfg.name] = cfg
+    return configs
+
+
+def build_task(name: str | TaskConfig, device: str = "cpu", resolver=None, offline: bool = False,
+               tasks_dir: str | Path | None = None) -> DownstreamTask:
+    """A ready task; cheap (the vision model loads on the first predict). Parameter errors raise
+    TaskConfigError; missing weights surface as TaskUnavailable from identity()/protocol()/predict()."""
+    if isinstance(name, TaskConfig):
+        config = name
+    else:
+        configs = load_task_configs(tasks_dir)
+        if name not in configs:
+            import difflib
+
+            close = difflib.get_close_matches(name, configs, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise UnknownName(f"unknown task {name!r}.{hint} Defined in tasks/: {', '.join(configs)}.")
+        config = configs[name]
+    cls = TASK_TYPES.load(config.type)
+    return cls(config, device=device, resolver=resolver, offline=offline)
+
+
+def label_source_for(config: TaskConfig, dataset) -> str:
+    """The label source a (task, dataset) pair uses: the task's own unless 'auto', then the dataset's
+    default (``Dataset.label_source``); 'pseudo' on a dataset without clean images becomes 'none'."""
+    source = config.label_source if config.label_source != "auto" else getattr(dataset, "label_source", "pseudo")
+    if source == "pseudo" and not getattr(dataset, "has_clean", True):
+        return "none"
+    return source

@@ -1,0 +1,201 @@
+"""`bench report`: every table, figure and the HTML page, from the results store alone.
+
+Never runs a model: values, predictions and cost numbers come from ``<out>/store.sqlite``; the
+comparison grids read the derained PNGs the runner cached (and the dataset, for the rainy input
+and ground truth, which the runner does not cache).
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from bench.report import grids, plots, tables
+from bench.report.html import Page, generated_line, load_runs, runs_html
+from bench.report.names import dataset_label, metric_label, model_label
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="results", help="results folder holding store.sqlite (default: results/)")
+    p.add_argument("--store", help="results store (default: <out>/store.sqlite)")
+    p.add_argument("--data-root", help="datasets, for the rainy/ground-truth panels of the grids "
+                                       "(default: $BENCH_DATA)")
+    p.add_argument("--samples", type=int, default=2, help="images per comparison grid (default 2)")
+
+
+@dataclass
+class Report:
+    files: list[Path] = field(default_factory=list)
+    figures: list[tuple[str, Path]] = field(default_factory=list)     # (caption, PNG) for the page
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_store(out: Path, store_path: Path | None = None):
+    """The store, or SystemExit with the command that makes one (Store() would create an empty file)."""
+    from bench.store import Store
+
+    path = Path(store_path) if store_path else Path(out) / "store.sqlite"
+    if not path.is_file():
+        raise SystemExit(f"bench report: no results store at {path}. Produce one first, e.g.\n"
+                         f"  bench run --all --out {out}")
+    return Store(path)
+
+
+def dataset_fallback(data_root: Path | None, oracle_models: dict[str, str]):
+    """Rainy input / ground truth for the grids, read from the dataset (the runner caches only
+    derained outputs). ``oracle_models``: model_key -> "rainy" | "clean"."""
+    from bench.data import DATASETS
+    from bench.imageio import read_rgb
+
+    @functools.lru_cache(maxsize=None)
+    def samples(dataset: str) -> dict:
+        try:
+            return {s.id: s for s in DATASETS.load(dataset).find(data_root).samples()}
+        except Exception:  # not registered or not on disk: the grid panel says "missing"
+            return {}
+
+    def fallback(model_key: str, dataset: str, image_id: str):
+        which = oracle_models.get(model_key)
+        sample = samples(dataset).get(image_id) if which else None
+        path = None if sample is None else (sample.rainy if which == "rainy" else sample.clean)
+        return read_rgb(path) if path else None
+    return fallback
+
+
+def grid_columns(block: pd.DataFrame) -> list[grids.GridColumn]:
+    """rainy, each derainer (by label), clean."""
+    rank = {"rainy": 0, "clean": 2}
+    rows = sorted((r for _, r in block.iterrows()),
+                  key=lambda r: (rank.get(r["model"], 1), model_label(r["model"], r["variant"])))
+    return [grids.GridColumn(model_label(r["model"], r["variant"]), r["model_key"]) for r in rows]
+
+
+def sample_ids(lb, dataset: str, n: int) -> list[str]:
+    """The first ``n`` image ids (sorted) that every model on this dataset finished without error."""
+    raw = lb.per_image
+    raw = raw[raw["dataset"] == dataset]
+    ok = raw[raw["error"].isna()].groupby("image_id")["model_key"].nunique()
+    bad = set(raw.loc[raw["error"].notna(), "image_id"])
+    full = sorted(i for i, k in ok.items() if k == ok.max() and i not in bad)
+    return full[:n]
+
+
+def task_units(store, block: pd.DataFrame) -> list[str]:
+    units = []
+    for key in block["model_key"]:
+        units += [u for u in store.task_units(key, block["dataset"].iloc[0]) if u not in units]
+    return units
+
+
+def stored_prediction(store, unit: str):
+    cache: dict[tuple[str, str], dict] = {}
+
+    def prediction(model_key: str, dataset: str, image_id: str):
+        if (model_key, dataset) not in cache:
+            cache[model_key, dataset] = store.predictions(model_key, dataset, unit)
+        return cache[model_key, dataset].get(image_id)
+    return prediction
+
+
+def output_path_for(out: Path):
+    from bench.runner import output_path
+
+    return functools.partial(output_path, Path(out))
+
+
+def build_grids(store, lb, out: Path, data_root: Path | None, n: int, report: Report) -> None:
+    oracle = {r["model_key"]: r["model"] for _, r in lb.table.iterrows() if r["model"] in ("rainy", "clean")}
+    fallback, output_path = dataset_fallback(data_root, oracle), output_path_for(out)
+    for dataset in dict.fromkeys(lb.table["dataset"]):
+        block = lb.table[lb.table["dataset"] == dataset]
+        ids = sample_ids(lb, dataset, n)
+        if not ids:
+            continue
+        cols = grid_columns(block)
+        for unit in [None] + task_units(store, block):
+            name = f"grid_{dataset}" + (f"_{unit.split('#')[0]}" if unit else "")
+            try:
+                paths, missing = grids.comparison_grid(
+                    [(dataset, i) for i in ids], cols, output_path, out / "figures" / name, fallback=fallback,
+                    prediction=stored_prediction(store, unit) if unit else None,
+                    title=f"{dataset_label(dataset)}" + (f" — {unit.split('#')[0]}" if unit else ""))
+            except FileNotFoundError as e:
+                report.warnings.append(f"{name}: {e}")
+                continue
+            report.files += paths
+            report.figures.append((f"Visual comparison on {dataset_label(dataset)}"
+                                   + (f" with {unit.split('#')[0]} predictions" if unit else ""), paths[0]))
+            report.warnings += [f"{name}: {m}" for m in missing]
+
+
+def build_report(store, lb, out: Path, data_root: Path | None = None, samples: int = 2) -> Report:
+    out = Path(out)
+    report = Report()
+    report.files += tables.write_csvs(lb, out) + tables.write_tables(lb, out)
+    main_table = tables.leaderboard_table(lb)
+    paper = None
+    if {"psnr_y", "ssim_y"} <= set(lb.table.columns):
+        try:
+            paper = tables.paper_table(lb, datasets=list(dict.fromkeys(lb.table["dataset"])),
+                                       title="PSNR-Y / SSIM-Y (papers' layout)")
+        except ValueError as e:  # several unnamed checkpoints of one model on a dataset
+            report.warnings.append(f"papers' layout skipped: {e}")
+    figs = out / "figures"
+    for m in tables.metric_columns(lb):
+        if lb.table[m].notna().any():
+            paths = plots.bars(lb, m, figs / f"bars_{m}")
+            report.files += paths
+            report.figures.append((f"{metric_label(m)} per dataset and model", paths[0]))
+    for x, y in plots.utility_pairs(lb):
+        paths = plots.quality_vs_utility(lb, x, y, figs / f"quality_vs_{y}")
+        report.files += paths
+        report.figures.append((f"{metric_label(x)} vs {metric_label(y)}: restoration quality vs downstream utility",
+                               paths[0]))
+    if not lb.per_image.empty:
+        for p in plots.all_distributions(lb.per_image, lb, figs):
+            report.files.append(p)
+            if p.suffix == ".png":
+                report.figures.append((f"Per-image distribution of {metric_label(p.stem[5:])}", p))
+    build_grids(store, lb, out, data_root, samples, report)
+
+    page = Page(subtitle=generated_line(store.path))
+    page.add_html("Leaderboard", tables.to_html(main_table, "leaderboard"))
+    if paper is not None:
+        page.add_html("Comparison in the papers' layout", tables.to_html(paper, "paper"))
+    errors = store.errors()
+    if not errors.empty:
+        page.add_text("Errors", [f"{r.model_key} / {r.dataset} / {r.image_id} / {r.unit}: {r.error}"
+                                 for r in errors.head(50).itertuples()], "missing")
+    page.add_figures("Figures", [(c, p) for c, p in report.figures if "grid_" not in p.name])
+    page.add_figures("Visual comparisons", [(c, p) for c, p in report.figures if "grid_" in p.name])
+    if report.warnings:
+        page.add_text("Report notes", report.warnings[:100], "missing")
+    page.add_html("Runs", runs_html(load_runs(out)))
+    report.files.append(page.write(out / "report.html"))
+    return report
+
+
+def run(args) -> int:
+    from bench.config import default_data_root
+    from bench.report.leaderboard import build
+
+    out = Path(args.out)
+    store = open_store(out, args.store)
+    lb = build(store)
+    if lb.table.empty:
+        print(f"bench report: the store {store.path} holds no records yet; run `bench run --all --out {out}`",
+              file=sys.stderr)
+        return 2
+    data_root = Path(args.data_root) if args.data_root else default_data_root()
+    report = build_report(store, lb, out, data_root, args.samples)
+    print(tables.to_markdown(tables.leaderboard_table(lb)))
+    for w in report.warnings[:20]:
+        print(f"note: {w}")
+    if len(report.warnings) > 20:
+        print(f"note: … {len(report.warnings) - 20} more in {out / 'report.html'}")
+    print(f"wrote {len(report.files)} files under {out}/ (report: {out / 'report.html'})")
+    return 0

@@ -1,0 +1,240 @@
+"""`bench figures [NAME ...] [--list]`: regenerate named figures of the seed papers.
+
+Each figure is one flat YAML file in ``configs/figures/``: a ``kind`` registered in FIGURE_KINDS
+(no code from configs), the runs it ``needs`` (models × datasets × measures/tasks) and the kind's
+``params``. A figure whose runs are missing from the store says exactly which ones, and the
+``bench run`` command that would produce them; it is still drawn from what exists.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from bench.registry import Registry
+
+FIGURES_DIR = Path(__file__).resolve().parents[2] / "configs" / "figures"
+
+FIGURE_KINDS = Registry("figure kind", {
+    "paper_table": "bench.report.figure_kinds:paper_table",
+    "quality_vs_utility": "bench.report.figure_kinds:quality_vs_utility",
+    "visual_comparison": "bench.report.figure_kinds:visual_comparison",
+    "bars": "bench.report.figure_kinds:bars",
+})
+
+_TOP_KEYS = {"name", "kind", "title", "description", "source", "needs", "params"}
+_NEED_KEYS = {"models", "datasets", "measures", "tasks"}
+
+
+@dataclass
+class Needs:
+    models: list[str] = field(default_factory=list)      # "name" or "name@variant"
+    datasets: list[str] = field(default_factory=list)
+    measures: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)       # task names (files in tasks/)
+
+
+@dataclass
+class FigureSpec:
+    name: str
+    kind: str
+    path: Path
+    title: str = ""
+    description: str = ""
+    source: str = ""
+    needs: Needs = field(default_factory=Needs)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class FigureConfigError(ValueError):
+    """A figure YAML that cannot be used; the message names the file and the fix."""
+
+
+def load_spec(path: Path) -> FigureSpec:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise FigureConfigError(f"{path}: not valid YAML ({e})") from e
+    if not isinstance(data, dict):
+        raise FigureConfigError(f"{path}: expected a mapping with keys {sorted(_TOP_KEYS)}")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise FigureConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
+    if "kind" not in data:
+        raise FigureConfigError(f"{path}: missing `kind:` (one of {', '.join(FIGURE_KINDS.names())})")
+    try:
+        FIGURE_KINDS.check(data["kind"])
+    except KeyError as e:
+        raise FigureConfigError(f"{path}: {e}") from None
+    needs = data.get("needs") or {}
+    if not isinstance(needs, dict) or set(needs) - _NEED_KEYS or \
+            not all(isinstance(v, list) for v in needs.values()):
+        raise FigureConfigError(f"{path}: `needs:` must map {sorted(_NEED_KEYS)} to lists of names")
+    params = data.get("params") or {}
+    if not isinstance(params, dict):
+        raise FigureConfigError(f"{path}: `params:` must be a mapping")
+    return FigureSpec(name=str(data.get("name") or path.stem), kind=data["kind"], path=path,
+                      title=str(data.get("title", "")), description=str(data.get("description", "")),
+                      source=str(data.get("source", "")), needs=Needs(**needs), params=params)
+
+
+def load_specs(directory: Path = FIGURES_DIR) -> dict[str, FigureSpec]:
+    specs: dict[str, FigureSpec] = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        spec = load_spec(path)
+        if spec.name in specs:
+            raise FigureConfigError(f"{path}: figure name {spec.name!r} already used by {specs[spec.name].path}")
+        specs[spec.name] = spec
+    return specs
+
+
+# --- what is missing ----------------------------------------------------------------------------
+
+def split_model(spec: str) -> tuple[str, str | None]:
+    name, _, variant = spec.partition("@")
+    return name, (variant or None)
+
+
+def rows_for(table: pd.DataFrame, model: str, dataset: str) -> pd.DataFrame:
+    if table.empty:
+        return table
+    name, variant = split_model(model)
+    hit = table[(table["model"] == name) & (table["dataset"] == dataset)]
+    return hit[hit["variant"] == variant] if variant else hit
+
+
+def has_task(store, model_key: str, dataset: str, task: str) -> bool:
+    return store is not None and any(u == task or u.startswith(task + "#")
+                                     for u in store.task_units(model_key, dataset))
+
+
+def missing_runs(spec: FigureSpec, lb, store) -> list[tuple[str, str, str]]:
+    """(model, dataset, what) for every needed piece the store lacks; what = "no records" or a
+    measure/task name."""
+    table = lb.table if lb is not None else pd.DataFrame()
+    missing = []
+    for dataset in spec.needs.datasets:
+        for model in spec.needs.models:
+            rows = rows_for(table, model, dataset)
+            if rows.empty:
+                missing.append((model, dataset, "no records"))
+                continue
+            for m in spec.needs.measures:
+                if m not in rows.columns or rows[m].isna().all():
+                    missing.append((model, dataset, m))
+            for t in spec.needs.tasks:
+                if not any(has_task(store, k, dataset, t) for k in rows["model_key"]):
+                    missing.append((model, dataset, t))
+    return missing
+
+
+def run_command(spec: FigureSpec, missing: list[tuple[str, str, str]], out: Path) -> str:
+    models = list(dict.fromkeys(m for m, _, _ in missing))
+    datasets = list(dict.fromkeys(d for _, d, _ in missing))
+    cmd = ["bench run", "--models", ",".join(models), "--datasets", ",".join(datasets)]
+    if spec.needs.measures:
+        cmd += ["--measures", ",".join(spec.needs.measures)]
+    cmd += ["--tasks", ",".join(spec.needs.tasks) if spec.needs.tasks else "none"]
+    if Path(out) != Path("results"):
+        cmd += ["--out", str(out)]
+    return " ".join(cmd)
+
+
+def describe_missing(spec: FigureSpec, missing: list[tuple[str, str, str]], out: Path) -> str:
+    by_pair: dict[tuple[str, str], list[str]] = {}
+    for model, dataset, what in missing:
+        by_pair.setdefault((model, dataset), []).append(what)
+    lines = [f"figure {spec.name}: {len(by_pair)} of "
+             f"{len(spec.needs.models) * len(spec.needs.datasets)} needed model × dataset runs incomplete:"]
+    lines += [f"  - {m} on {d}: " + ("no records" if w == ["no records"] else f"missing {', '.join(w)}")
+              for (m, d), w in by_pair.items()]
+    lines.append(f"  produce them with: {run_command(spec, missing, out)}")
+    return "\n".join(lines)
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="*", metavar="NAME", help="figures to build (default: all)")
+    p.add_argument("--list", action="store_true", help="list the figures in configs/figures/ and exit")
+    p.add_argument("--out", default="results", help="results folder holding store.sqlite (default: results/)")
+    p.add_argument("--store", help="results store (default: <out>/store.sqlite)")
+    p.add_argument("--data-root", help="datasets, for rainy/ground-truth panels (default: $BENCH_DATA)")
+    p.add_argument("--figures-dir", default=str(FIGURES_DIR), help="where the figure YAML files live")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any needed run is missing")
+
+
+@dataclass
+class Context:
+    lb: Any
+    store: Any
+    out: Path
+    figures_dir: Path
+    data_root: Path | None
+
+
+def run(args) -> int:
+    try:
+        specs = load_specs(Path(args.figures_dir))
+    except FigureConfigError as e:
+        print(f"bench figures: {e}", file=sys.stderr)
+        return 2
+    if args.list:
+        for s in specs.values():
+            print(f"{s.name:32s} {s.kind:20s} {s.title}")
+        return 0
+    unknown = [n for n in args.names if n not in specs]
+    if unknown:
+        reg = Registry("figure", {n: "" for n in specs})
+        for n in unknown:
+            try:
+                reg.check(n)
+            except KeyError as e:
+                print(f"bench figures: {e}", file=sys.stderr)
+        return 2
+    chosen = [specs[n] for n in (args.names or specs)]
+    ctx = _context(args)
+    incomplete = failed = 0
+    for spec in chosen:
+        missing = missing_runs(spec, ctx.lb, ctx.store)
+        if missing:
+            incomplete += 1
+            print(describe_missing(spec, missing, ctx.out))
+        if ctx.lb is None or ctx.lb.table.empty:
+            failed += 1
+            print(f"figure {spec.name}: not drawn (the store holds no records)")
+            continue
+        try:
+            paths, notes = FIGURE_KINDS.load(spec.kind)(spec, ctx)
+        except (KeyError, ValueError, FileNotFoundError) as e:
+            failed += 1
+            print(f"figure {spec.name}: not drawn: {e}")
+            continue
+        for n in notes:
+            print(f"figure {spec.name}: note: {n}")
+        state = "partial" if missing else "complete"
+        print(f"figure {spec.name} ({state}): " + ", ".join(str(p) for p in paths))
+    return 1 if failed or (args.strict and incomplete) else 0
+
+
+def _context(args) -> Context:
+    from bench.config import default_data_root
+
+    out = Path(args.out)
+    store_path = Path(args.store) if args.store else out / "store.sqlite"
+    lb = store = None
+    if store_path.is_file():
+        from bench.report.leaderboard import build
+        from bench.store import Store
+
+        store = Store(store_path)
+        lb = build(store)
+    else:
+        print(f"bench figures: no results store at {store_path}; every needed run is missing.")
+    data_root = Path(args.data_root) if args.data_root else default_data_root()
+    return Context(lb, store, out, out / "figures", data_root)

@@ -1,0 +1,350 @@
+"""Leaderboard tables: Markdown, LaTeX, HTML and CSV from a ``Leaderboard``.
+
+Reads only ``lb.table`` (pandas: model, variant, model_key, dataset, images, errors, one column per
+metric, cost columns params/gflops/ms_per_image when known) and ``lb.columns`` ({metric: ColumnInfo
+with name, higher_is_better, value_range, protocol, kind}).
+
+Marking rule (stated in every table's notes): per dataset and column, among the compared methods
+(the reference rows ``rainy`` and ``clean`` are shown but never ranked), values are compared at the
+printed precision; every row equal to the best value is bold, every row equal to the next distinct
+value is underlined (dense ranking, so a tie for best still leaves an underlined second).
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from bench.report.names import (BASELINE_MODEL, COST_COLUMNS, REFERENCE_MODELS, dataset_label,
+                                decimals_for, fmt, is_present, metric_label, model_label)
+
+MARK_RULE = ("Bold: best, underlined: second best per dataset among the compared methods (the "
+             "rainy input and the ground truth are references, not ranked); values equal at the "
+             "printed precision share a mark.")
+DELTA_RULE = "(±x): difference to the rainy input on the same dataset, from unrounded means."
+
+
+@dataclass
+class Cell:
+    text: str
+    mark: str | None = None          # "best" | "second" | None
+    delta: str | None = None         # signed difference to the rainy row, already formatted
+
+
+@dataclass
+class Table:
+    title: str
+    headers: list[str]
+    rows: list[list[Cell]]
+    numeric: list[bool]
+    groups: list[tuple[str, int]] = field(default_factory=list)   # header band above `headers`
+    notes: list[str] = field(default_factory=list)
+    sections: list[int] = field(default_factory=list)              # row indices starting a dataset
+
+
+# --- which columns ------------------------------------------------------------------------------
+
+def metric_columns(lb, metrics: Iterable[str] | None = None) -> list[str]:
+    """Metric columns present in the table: measures first, then task metrics, in ``lb.columns`` order."""
+    present = [m for m, info in lb.columns.items()
+               if m in lb.table.columns and getattr(info, "kind", "measure") != "cost"]
+    if metrics is not None:
+        missing = [m for m in metrics if m not in present]
+        if missing:
+            raise KeyError(f"leaderboard has no column(s) {missing}; it has {present}")
+        return list(metrics)
+    return sorted(present, key=lambda m: (getattr(lb.columns[m], "kind", "measure") != "measure",
+                                          present.index(m)))
+
+
+def cost_columns(lb) -> list[str]:
+    return [c for c in COST_COLUMNS if c in lb.table.columns and lb.table[c].notna().any()]
+
+
+def arrow(info) -> str:
+    return "↑" if info.higher_is_better else "↓"
+
+
+def cost_note(lb, column: str) -> str:
+    """The store's own description of a cost column when it has one, else ours."""
+    label, scale, _, fallback = COST_COLUMNS[column]
+    info = lb.columns.get(column)
+    if info is None or not is_present(getattr(info, "protocol", None)):
+        return fallback
+    return f"{label}: {info.protocol}" + (" (millions)" if scale == 1e-6 else "")
+
+
+def protocol_notes(lb, metrics: Iterable[str]) -> list[str]:
+    notes = []
+    for m in metrics:
+        info = lb.columns[m]
+        protocol = str(info.protocol) if is_present(getattr(info, "protocol", None)) else "protocol not recorded"
+        notes.append(f"{metric_label(m)} {arrow(info)}: {protocol}")
+    return notes
+
+
+# --- ranking ------------------------------------------------------------------------------------
+
+def rank_marks(values: list[float | None], higher_is_better: bool, decimals: int,
+               eligible: list[bool]) -> list[str | None]:
+    """Dense ranking at the printed precision: all rows at the best value get "best", all rows at
+    the next distinct value get "second"; ineligible rows and missing values get None."""
+    rounded = [round(float(v), decimals) if eligible[i] and v is not None and pd.notna(v) else None
+               for i, v in enumerate(values)]
+    distinct = sorted({r for r in rounded if r is not None}, reverse=higher_is_better)
+    marks: list[str | None] = []
+    for r in rounded:
+        if r is None:
+            marks.append(None)
+        elif r == distinct[0]:
+            marks.append("best")
+        elif len(distinct) > 1 and r == distinct[1]:
+            marks.append("second")
+        else:
+            marks.append(None)
+    return marks
+
+
+def _model_order(df: pd.DataFrame) -> pd.DataFrame:
+    """rainy first, compared methods by label, clean last."""
+    rank = df["model"].map(lambda m: 0 if m == "rainy" else 2 if m == "clean" else 1)
+    labels = [model_label(m, v) for m, v in zip(df["model"], df["variant"])]
+    return df.assign(_r=rank.values, _l=labels).sort_values(["_r", "_l"]).drop(columns=["_r", "_l"])
+
+
+def _datasets(lb, datasets: Iterable[str] | None) -> list[str]:
+    have = list(dict.fromkeys(lb.table["dataset"]))
+    if datasets is None:
+        return have
+    missing = [d for d in datasets if d not in have]
+    if missing:
+        raise KeyError(f"leaderboard has no rows for dataset(s) {missing}; it has {have}")
+    return list(datasets)
+
+
+def _delta_text(value, base, decimals: int) -> str | None:
+    if value is None or base is None or pd.isna(value) or pd.isna(base):
+        return None
+    return f"{float(value) - float(base):+.{decimals}f}"
+
+
+def _cost_cell(column: str, value) -> Cell:
+    _, scale, decimals, _ = COST_COLUMNS[column]
+    return Cell(fmt(None if pd.isna(value) else float(value) * scale, decimals))
+
+
+# --- the two layouts ----------------------------------------------------------------------------
+
+def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Iterable[str] | None = None,
+                      deltas: bool = True, costs: bool = True, title: str = "Leaderboard") -> Table:
+    """One row per model × dataset, grouped by dataset; images, metrics, then cost columns."""
+    metrics = metric_columns(lb, metrics)
+    costs_cols = cost_columns(lb) if costs else []
+    show_errors = "errors" in lb.table.columns and (lb.table["errors"].fillna(0) > 0).any()
+    headers = ["Dataset", "Model", "Images"] + (["Errors"] if show_errors else [])
+    headers += [f"{metric_label(m)} {arrow(lb.columns[m])}" for m in metrics]
+    headers += [f"{COST_COLUMNS[c][0]} ↓" for c in costs_cols]
+    numeric = [False, False] + [True] * (len(headers) - 2)
+    rows, sections = [], []
+    for dataset in _datasets(lb, datasets):
+        block = _model_order(lb.table[lb.table["dataset"] == dataset])
+        eligible = [m not in REFERENCE_MODELS for m in block["model"]]
+        base = block[block["model"] == BASELINE_MODEL]
+        cols: list[list[Cell]] = []
+        for m in metrics:
+            info, dec = lb.columns[m], decimals_for(getattr(lb.columns[m], "value_range", None))
+            vals = [None if pd.isna(v) else float(v) for v in block[m]]
+            marks = rank_marks(vals, info.higher_is_better, dec, eligible)
+            b = base[m].iloc[0] if len(base) else None
+            cols.append([Cell(fmt(v, dec), mk, _delta_text(v, b, dec) if deltas and model != BASELINE_MODEL else None)
+                         for v, mk, model in zip(vals, marks, block["model"])])
+        sections.append(len(rows))
+        for i, (_, r) in enumerate(block.iterrows()):
+            row = [Cell(dataset_label(dataset)), Cell(model_label(r["model"], r["variant"])),
+                   Cell(str(int(r["images"])) if pd.notna(r["images"]) else "–")]
+            if show_errors:
+                row.append(Cell(str(int(r["errors"])) if pd.notna(r["errors"]) else "0"))
+            row += [c[i] for c in cols] + [_cost_cell(c, r[c]) for c in costs_cols]
+            rows.append(row)
+    notes = ["↑ higher is better, ↓ lower is better. " + MARK_RULE + (" " + DELTA_RULE if deltas else "")]
+    notes += protocol_notes(lb, metrics) + [cost_note(lb, c) for c in costs_cols]
+    return Table(title, headers, rows, numeric, notes=notes, sections=sections)
+
+
+def pick_row(block: pd.DataFrame, model: str, dataset: str, variant: str | None) -> pd.Series | None:
+    cand = block[block["model"] == model]
+    if variant is not None:
+        cand = cand[cand["variant"] == variant]
+    if len(cand) > 1:  # several checkpoints: the one trained on this dataset, as the papers report
+        same = cand[cand["variant"].map(lambda v: is_present(v) and str(v).lower() == dataset.lower())]
+        if len(same) != 1:
+            raise ValueError(f"{len(cand)} variants of {model!r} on {dataset!r} "
+                             f"({sorted(map(str, cand['variant']))}): name one in `variants:`")
+        cand = same
+    return cand.iloc[0] if len(cand) else None
+
+
+def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_y", "ssim_y"),
+                models: Iterable[str] | None = None, variants: Mapping[str, Any] | None = None,
+                deltas: bool = False, title: str = "Comparison") -> Table:
+    """The seed papers' layout: models as rows, one column group per dataset with metric sub-columns.
+
+    A row is a model name; where several checkpoints exist the one named in ``variants`` is used
+    ({model: variant} or {model: {dataset: variant}}), else the one named after the dataset."""
+    datasets, metrics = _datasets(lb, datasets), metric_columns(lb, metrics)
+    variants = dict(variants or {})
+    if models is None:
+        models = list(dict.fromkeys(_model_order(lb.table[lb.table["dataset"].isin(datasets)])["model"]))
+    models = list(models)
+    picked = {}  # (model, dataset) -> row or None
+    used = []
+    for d in datasets:
+        block = lb.table[lb.table["dataset"] == d]
+        for m in models:
+            v = variants.get(m)
+            v = v.get(d) if isinstance(v, Mapping) else v
+            picked[m, d] = row = pick_row(block, m, d, v)
+            if row is not None and is_present(row["variant"]):
+                used.append(f"{model_label(m)} {row['variant']} on {dataset_label(d)}")
+    eligible = [m not in REFERENCE_MODELS for m in models]
+    columns: list[list[Cell]] = []
+    for d in datasets:
+        base = picked.get((BASELINE_MODEL, d))
+        for m in metrics:
+            info, dec = lb.columns[m], decimals_for(getattr(lb.columns[m], "value_range", None))
+            vals = [None if picked[x, d] is None or pd.isna(picked[x, d][m]) else float(picked[x, d][m])
+                    for x in models]
+            marks = rank_marks(vals, info.higher_is_better, dec, eligible)
+            b = None if base is None else base[m]
+            columns.append([Cell(fmt(v, dec), mk, _delta_text(v, b, dec) if deltas and x != BASELINE_MODEL else None)
+                            for v, mk, x in zip(vals, marks, models)])
+    rows = [[Cell(model_label(m))] + [c[i] for c in columns] for i, m in enumerate(models)]
+    headers = ["Model"] + [f"{metric_label(m)} {arrow(lb.columns[m])}" for _ in datasets for m in metrics]
+    groups = [("", 1)] + [(dataset_label(d), len(metrics)) for d in datasets]
+    notes = ["↑ higher is better, ↓ lower is better. " + MARK_RULE + (" " + DELTA_RULE if deltas else "")]
+    notes += protocol_notes(lb, metrics)
+    if used:
+        notes.append("Checkpoints: " + "; ".join(used) + ".")
+    return Table(title, headers, rows, [False] + [True] * (len(headers) - 1), groups=groups, notes=notes)
+
+
+# --- renderers ----------------------------------------------------------------------------------
+
+def _md_cell(c: Cell) -> str:
+    t = c.text.replace("|", "\\|")
+    t = f"**{t}**" if c.mark == "best" else f"<ins>{t}</ins>" if c.mark == "second" else t
+    return f"{t} ({c.delta})" if c.delta else t
+
+
+def to_markdown(t: Table) -> str:
+    """GitHub Markdown; column groups are folded into the header text ("Rain100H PSNR-Y ↑")."""
+    headers = list(t.headers)
+    if t.groups:
+        labels = [g for g, span in t.groups for _ in range(span)]
+        headers = [f"{g} {h}".strip() for g, h in zip(labels, headers)]
+    lines = [f"**{t.title}**", "", "| " + " | ".join(headers) + " |",
+             "|" + "|".join("---:" if n else ":---" for n in t.numeric) + "|"]
+    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in t.rows]
+    lines += [""] + [f"- {n}" for n in t.notes]
+    return "\n".join(lines) + "\n"
+
+
+_TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                "↑": r"$\uparrow$", "↓": r"$\downarrow$", "±": r"$\pm$", "–": "--", "×": r"$\times$"}
+
+
+def tex_escape(s: str) -> str:
+    return re.sub("|".join(re.escape(k) for k in _TEX_ESCAPES), lambda m: _TEX_ESCAPES[m.group()], s)
+
+
+def _tex_cell(c: Cell) -> str:
+    t = tex_escape(c.text)
+    t = rf"\textbf{{{t}}}" if c.mark == "best" else rf"\underline{{{t}}}" if c.mark == "second" else t
+    return rf"{t} {{\scriptsize ({c.delta})}}" if c.delta else t
+
+
+def to_latex(t: Table) -> str:
+    """A booktabs ``table`` (needs \\usepackage{booktabs}); notes below the tabular."""
+    out = ["% generated by derain-bench (bench report); needs \\usepackage{booktabs}",
+           r"\begin{table}[t]", r"\centering", rf"\caption{{{tex_escape(t.title)}}}",
+           r"\begin{tabular}{" + "".join("r" if n else "l" for n in t.numeric) + "}", r"\toprule"]
+    if t.groups:
+        band, rules, col = [], [], 1
+        for label, span in t.groups:
+            band.append(rf"\multicolumn{{{span}}}{{c}}{{{tex_escape(label)}}}" if label and span > 1
+                        else tex_escape(label))
+            if label:
+                rules.append(rf"\cmidrule(lr){{{col}-{col + span - 1}}}")
+            col += span
+        out += [" & ".join(band) + r" \\", " ".join(rules)]
+    out.append(" & ".join(tex_escape(h) for h in t.headers) + r" \\")
+    out.append(r"\midrule")
+    for i, row in enumerate(t.rows):
+        if i in t.sections and i > 0:
+            out.append(r"\midrule")
+        out.append(" & ".join(_tex_cell(c) for c in row) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}", r"\par\smallskip", r"{\footnotesize"]
+    out += [tex_escape(n) + r"\\" for n in t.notes]
+    out += ["}", r"\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+def _html_cell(c: Cell) -> str:
+    t = html.escape(c.text)
+    t = f"<b>{t}</b>" if c.mark == "best" else f"<u>{t}</u>" if c.mark == "second" else t
+    return f'{t} <small class="delta">({html.escape(c.delta)})</small>' if c.delta else t
+
+
+def to_html(t: Table, table_id: str = "") -> str:
+    ident = f' id="{html.escape(table_id)}"' if table_id else ""
+    out = [f'<table class="lb"{ident}>', f"<caption>{html.escape(t.title)}</caption>", "<thead>"]
+    if t.groups:
+        out.append("<tr>" + "".join(f'<th colspan="{s}">{html.escape(g)}</th>' for g, s in t.groups) + "</tr>")
+    out.append("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in t.headers) + "</tr></thead><tbody>")
+    for i, row in enumerate(t.rows):
+        cls = ' class="section"' if i in t.sections and i > 0 else ""
+        out.append(f"<tr{cls}>" + "".join(f'<td class="{"num" if n else "txt"}">{_html_cell(c)}</td>'
+                                          for c, n in zip(row, t.numeric)) + "</tr>")
+    out.append("</tbody></table>")
+    out.append('<ul class="notes">' + "".join(f"<li>{html.escape(n)}</li>" for n in t.notes) + "</ul>")
+    return "\n".join(out)
+
+
+# --- files --------------------------------------------------------------------------------------
+
+def csv_frame(lb, dataset: str | None = None) -> pd.DataFrame:
+    """The leaderboard as stored values (no rounding) with the spine's ``protocol`` column, so
+    ``bench run`` and ``bench report`` write the same leaderboard.csv."""
+    from bench.report.outputs import leaderboard_frame
+
+    df = leaderboard_frame(lb)
+    return df if dataset is None else df[df["dataset"] == dataset]
+
+
+def write_csvs(lb, out_dir: str | Path) -> list[Path]:
+    """``leaderboard.csv`` (every row) and ``leaderboard_<dataset>.csv`` (one per dataset)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "leaderboard.csv"]
+    csv_frame(lb).to_csv(paths[0], index=False)
+    for d in dict.fromkeys(lb.table["dataset"]):
+        p = out_dir / f"leaderboard_{re.sub(r'[^A-Za-z0-9._-]', '_', str(d))}.csv"
+        csv_frame(lb, d).to_csv(p, index=False)
+        paths.append(p)
+    return paths
+
+
+def write_tables(lb, out_dir: str | Path) -> list[Path]:
+    """``leaderboard.md`` and ``leaderboard.tex`` (all datasets, deltas and cost columns)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t = leaderboard_table(lb)
+    md, tex = out_dir / "leaderboard.md", out_dir / "leaderboard.tex"
+    md.write_text(to_markdown(t), encoding="utf-8")
+    tex.write_text(to_latex(t), encoding="utf-8")
+    return [md, tex]
