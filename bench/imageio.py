@@ -3,7 +3,9 @@
 Conversions applied on read are deliberate and documented, because they change pixels:
 EXIF orientation is applied; grayscale and palette images become RGB; RGBA/LA drop alpha
 (no compositing — alpha in a benchmark image is almost always an export artefact); 16-bit
-images are scaled to 8 bit with rounding; CMYK JPEGs go through PIL's CMYK→RGB conversion.
+images (grayscale, and RGB/RGBA PNG, which PIL alone would truncate to their high byte) are
+scaled to 8 bit with rounding, round(v·255/65535); CMYK JPEGs go through PIL's CMYK→RGB
+conversion. Images over MAX_PIXELS (or PIL's decompression-bomb limit) are refused undecoded.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
         raise ImageError(f"{path}: file not found. Check the dataset folder layout (bench data verify).")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: zero-byte file. Re-copy it from the dataset source.")
+    if path.suffix.lower() == ".png" and _png_rgb16(path):
+        return _read_png_rgb16(path)
     try:
         with Image.open(path) as im:
             if im.width * im.height > MAX_PIXELS:
@@ -38,11 +42,36 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
                 )
             im = ImageOps.exif_transpose(im)
             arr = _to_rgb8(im, path)
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{path}: refused as too large to decode safely ({e}); downscale it or evaluate a crop.") from e
     except UnidentifiedImageError as e:
         raise ImageError(f"{path}: not a readable image ({e.__class__.__name__}). Replace or remove the file.") from e
     except (OSError, SyntaxError) as e:  # truncated data, broken chunks
         raise ImageError(f"{path}: image data is damaged ({e}). Re-copy it from the dataset source.") from e
     return arr if arr.flags.writeable and arr.flags.c_contiguous else np.array(arr, order="C")
+
+
+def _png_rgb16(path: Path) -> bool:
+    """16-bit RGB(A) PNG? PIL would decode it to 8 bit by dropping the low byte (truncation)."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return (len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+            and head[24] == 16 and head[25] in (2, 6))
+
+
+def _read_png_rgb16(path: Path) -> np.ndarray:
+    import cv2  # only for 16-bit colour PNGs; OpenCV returns BGR(A), converted explicitly below
+
+    with open(path, "rb") as f:
+        head = f.read(24)
+    w, h = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if w * h > MAX_PIXELS:
+        raise ImageError(f"{path}: {w}x{h} is larger than {MAX_PIXELS} pixels; downscale it or evaluate a crop.")
+    a = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if a is None or a.ndim != 3 or a.dtype != np.uint16:
+        raise ImageError(f"{path}: 16-bit PNG data is damaged or unreadable. Re-copy it from the dataset source.")
+    rgb = cv2.cvtColor(np.ascontiguousarray(a[..., :3]), cv2.COLOR_BGR2RGB)
+    return np.round(rgb.astype(np.float64) * (255.0 / 65535.0)).astype(np.uint8)
 
 
 def _to_rgb8(im: Image.Image, path: Path) -> np.ndarray:
