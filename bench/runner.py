@@ -96,12 +96,13 @@ class Runner:
 
     def run(self) -> RunLog:
         from bench.models import MODELS
+        from bench.models.precomputed import split_model_arg
 
         prepared = self.prepare()
         for dataset in prepared.datasets:
             slots = [self._slot(t, dataset) for t in prepared.tasks]
             for model_name in self.cfg.models:
-                spec_name, _, variant = model_name.partition("@")
+                spec_name, variant = split_model_arg(model_name)
                 try:
                     spec = MODELS.load(spec_name)
                 except Exception as e:
@@ -134,6 +135,7 @@ class Runner:
         if self.cfg.fresh:
             self.store.clear(key, ds)
         self.store.put_model(key, derainer.name, derainer.variant, derainer.weights_sha256, derainer.describe())
+        self._record_cost(derainer)
         wanted = {n: m for n, m in measures.items() if dataset.has_clean or m.info.reference == "NR"}
         done = self.store.done_units(key, ds)
         counts = self.log.pair(key, ds)
@@ -221,7 +223,10 @@ class Runner:
                  if all(w.clean_rgb is not None for w in batch) else None)
         with self.log.stage("derain"):
             t0 = time.perf_counter()
-            out = derainer.derain(rainy, clean)
+            if getattr(derainer, "needs_sample_ids", False):  # precomputed outputs: looked up by id
+                out = derainer.derain_ids([w.sample for w in batch], rainy)
+            else:
+                out = derainer.derain(rainy, clean)
             counts["forward_s"] += time.perf_counter() - t0
         counts["forwards"] += len(batch)
         return list(to_uint8(out, derainer.io.quantise))
@@ -279,6 +284,20 @@ class Runner:
         self.store.put(model_key=derainer.key, model=derainer.name, variant=derainer.variant, dataset=dataset,
                        image_id=image_id, unit=IMAGE_UNIT, error=message, run_id=self.log.run_id)
         self.log.fail(derainer.label, dataset, image_id, message)
+
+    def _record_cost(self, derainer: Derainer) -> None:
+        """Params and GFLOPs at the stated size, once per model key (counted on shapes, cheap)."""
+        if not hasattr(derainer, "net") or self.store.model_info(derainer.key).get("gflops") is not None:
+            return
+        from bench.models.cost import cost_columns
+
+        try:
+            with self.log.stage("cost"):
+                cost = cost_columns(derainer)
+        except Exception:  # a cost column is never worth failing a run over
+            self.log.trace(traceback.format_exc())
+            return
+        self.store.put_model(derainer.key, derainer.name, derainer.variant, derainer.weights_sha256, cost)
 
     def _record_speed(self, derainer: Derainer, counts: dict) -> None:
         if counts["forwards"] and hasattr(derainer, "net"):  # oracles have no forward time to report
