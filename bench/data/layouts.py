@@ -150,7 +150,7 @@ class PairedBenchmark:
         has_clean = layout.clean_dir is not None
         source = self.label_source if has_clean or self.label_source == "gt" else "none"
         lister = layout.list
-        if self.labels is not None and self.labels.index(root):
+        if self.labels is not None and self.labels.covers(root, lister):
             source, lister = "gt", self.labels.attach(lister)
         return Dataset(name=self.name, root=root, layout=layout.name, has_clean=has_clean,
                        label_source=source, expected_count=self.expected_count,
