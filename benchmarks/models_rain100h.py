@@ -57,6 +57,9 @@ def main() -> None:
             psnr.append(10 * math.log10(1.0 / np.mean((yo / 255 - yg / 255) ** 2)))
             ssim.append(structural_similarity(yo, yg, gaussian_weights=True, sigma=1.5,
                                               use_sample_covariance=False, data_range=255))
+            if len(psnr) % 20 == 0:
+                print(f"  {name} {len(psnr)}: PSNR-Y {np.mean(psnr):.4f} SSIM-Y {np.mean(ssim):.4f} "
+                      f"{1000 * np.mean(secs):.0f} ms/image", flush=True)
         print(f"{derainer.key}: {len(samples)} images  PSNR-Y {np.mean(psnr):.4f}  SSIM-Y {np.mean(ssim):.4f}  "
               f"{1000 * np.mean(secs):.0f} ms/image (median {1000 * np.median(secs):.0f}, {a.threads} threads)",
               flush=True)

@@ -27,11 +27,12 @@ def test_hog_clean_scores_one_and_rainy_clearly_less(hog_run):
     task, clean, rainy, labels, seconds = hog_run
     assert len(clean) == 100
     people = sum(len(v["boxes"]) for v in labels.values())
-    assert people >= 50                  # measured: 80 people kept at SVM margin >= 0.5 (139 returned)
+    assert people >= 50                  # measured: 112 people kept at SVM margin >= 0.5 (148 returned)
     good, bad = task.score(clean, labels), task.score(rainy, labels)
     print(f"HOG person AP on RainCityscapes: clean {good['hog_map50_95']:.4f} "
           f"rainy {bad['hog_map50_95']:.4f} (AP50 {bad['hog_map50']:.4f}); {seconds:.0f} s")
     assert good == {"hog_map50_95": 1.0, "hog_map50": 1.0, "hog_ap_person": 1.0}
+    # measured with `bench run` (same task): rainy 0.2727 / AP50 0.3749; prenet@Rain100H 0.5657 / 0.6935
     assert bad["hog_map50_95"] < 0.5 and bad["hog_map50"] < 0.6
     assert bad["hog_ap_person"] == bad["hog_map50_95"]       # one class: mAP is the person AP
 

@@ -116,3 +116,18 @@ def test_colour_label_image_is_refused(shared_data):
     with pytest.raises(LabelError, match="labelIds"):
         read_label_png(shared_data / "cityscapes-sample" / "leftImg8bit" / "val" / "frankfurt"
                        / "frankfurt_000000_000294_leftImg8bit.png")
+
+
+def test_detection_task_reads_yolo_gt_with_class_filter(coco8):
+    from bench.data.base import Sample
+    from bench.downstream.base import TaskConfig
+    from bench.downstream.tasks import build_task
+
+    img, txt = coco8 / "images" / "val" / "000000000036.jpg", coco8 / "labels" / "val" / "000000000036.txt"
+    sample = Sample("36", img, labels=txt, label_format="yolo")
+    every = build_task("yolo_detect", offline=True).gt_labels(sample, (640, 481))
+    assert every["classes"] == [25, 0]                       # umbrella, person (the file's two lines)
+    people = build_task(TaskConfig("p", "yolo_detect", "gt", {"classes": [0]}), offline=True)
+    only = people.gt_labels(sample, (640, 481))
+    assert only["classes"] == [0] and only["boxes"] == [every["boxes"][1]]
+    assert people.gt_labels(Sample("x", img, labels=txt, label_format="cityscapes"), (640, 481)) is None

@@ -8,7 +8,7 @@ import torch
 from bench.models.base import IOPolicy
 from bench.models.drdnet import DRDNET, SEMI_DRDNET, DRDNet
 from bench.models.rdmc import IO_OFFICIAL_CROP, IO_PAD, RDMC, SPEC, SPEC_OFFICIAL_CROP
-from bench.models.testing import deterministic_input, deterministic_state_dict, fill_deterministic
+from bench.models.testing import deterministic_input, deterministic_state_dict
 from bench.models.weights import WeightsMissing, WeightsResolver
 
 REF = Path(__file__).parent / "reference" / "models"
@@ -23,6 +23,11 @@ def rdmc_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("rdmc") / "rdmc_det.pth"
     torch.save(net.state_dict(), path)
     return net, path
+
+
+@pytest.fixture(scope="module")
+def drd_state():
+    return deterministic_state_dict(official_shapes("drdnet"), seed=0)
 
 
 def official_keys(name):
@@ -50,9 +55,9 @@ def test_inputs_are_the_deterministic_ones():
     assert np.array_equal(np.load(REF / "rdmc_input.npy"), deterministic_input((1, 3, 32, 48)).numpy())
 
 
-def test_drdnet_matches_official_outputs():
+def test_drdnet_matches_official_outputs(drd_state):
     net = DRDNet().eval()
-    net.load_state_dict(deterministic_state_dict(official_shapes("drdnet"), seed=0), strict=True)
+    net.load_state_dict(drd_state, strict=True)
     x = torch.from_numpy(np.load(REF / "drdnet_input.npy"))
     with torch.no_grad():
         parts = net.forward_parts(x)
@@ -125,10 +130,11 @@ def test_models_without_published_weights(spec, tmp_path):
         spec.build(None, WeightsResolver(offline=True))
 
 
-def test_semi_drdnet_runs_from_an_explicit_checkpoint(tmp_path):
-    net = fill_deterministic(DRDNet(), seed=3)
+def test_semi_drdnet_runs_from_an_explicit_checkpoint(tmp_path, drd_state):
+    net = DRDNet()
+    net.load_state_dict(drd_state)
     ckpt = tmp_path / "semi.pth"
-    torch.save({f"module.{k}": v for k, v in net.state_dict().items()}, ckpt)  # DataParallel-style keys
+    torch.save({f"module.{k}": v for k, v in drd_state.items()}, ckpt)  # DataParallel-style keys
     d = SEMI_DRDNET.build(str(ckpt), WeightsResolver(offline=True))
     assert d.name == "semi-drdnet" and d.key.startswith("semi-drdnet@semi#")
     x = deterministic_input((1, 3, 20, 28))
@@ -137,8 +143,8 @@ def test_semi_drdnet_runs_from_an_explicit_checkpoint(tmp_path):
     assert torch.equal(d.derain(x), want)
 
 
-def test_checkpoint_with_wrong_keys_is_refused(tmp_path):
-    state = fill_deterministic(DRDNet(), seed=0).state_dict()
+def test_checkpoint_with_wrong_keys_is_refused(tmp_path, drd_state):
+    state = dict(drd_state)
     state.pop("back_net.0.tail.0.bias")
     ckpt = tmp_path / "broken.pth"
     torch.save(state, ckpt)

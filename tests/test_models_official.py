@@ -125,8 +125,8 @@ def test_prenet_picks_weights_by_dataset():
     assert spec.pick_weights("Rain1400", "rain100h") == "Rain1400"
 
 
-def _y_psnr(out_u8: np.ndarray, gt_u8: np.ndarray) -> float:
-    """PReNet's statistic scripts: MATLAB rgb2ycbcr on doubles, Y unrounded, PSNR on Y/255, peak 1."""
+def _y_psnr_by_hand(out_u8: np.ndarray, gt_u8: np.ndarray) -> float:
+    """PReNet's statistic scripts written out: MATLAB rgb2ycbcr on doubles, Y unrounded, PSNR on Y/255, peak 1."""
     def y(a):
         a = a.astype(np.float64) / 255.0
         return (16.0 + 65.481 * a[..., 0] + 128.553 * a[..., 1] + 24.966 * a[..., 2]) / 255.0
@@ -137,16 +137,21 @@ def _y_psnr(out_u8: np.ndarray, gt_u8: np.ndarray) -> float:
 def test_prenet_rain100h_full_set_y_psnr(resolver, shared_data):
     """The README's 29.46 dB; Octave on the official truncated PNGs gives 29.4647 (REFERENCE.md)."""
     from bench.data import DATASETS
+    from bench.measures import build_measure
 
+    psnr_y = build_measure("psnr_y")
     dataset = DATASETS.load("rain100h").find(shared_data)
     derainer = MODELS.load("prenet").build(None, resolver, dataset="rain100h")
     assert derainer.variant == "Rain100H"
-    scores = []
+    scores, by_hand = [], []
     for sample in dataset.samples():
         rainy = to_tensor(read_rgb(sample.rainy).copy())
-        out = to_uint8(derainer.derain(rainy), derainer.io.quantise)[0]
-        scores.append(_y_psnr(out, read_rgb(sample.clean)))
+        out = to_uint8(derainer.derain(rainy), derainer.io.quantise)   # the PNG the official script saves
+        clean = read_rgb(sample.clean)
+        scores.append(float(psnr_y(to_tensor(out[0].copy()), to_tensor(clean.copy()))[0]))
+        by_hand.append(_y_psnr_by_hand(out[0], clean))
     assert len(scores) == 100
     mean = float(np.mean(scores))
+    assert abs(mean - float(np.mean(by_hand))) < 1e-6
     assert mean >= 29.40
     assert abs(mean - 29.4647) < 0.01, mean

@@ -66,7 +66,7 @@ class SegformerBackend(_Backend):
         try:
             from transformers import SegformerConfig, SegformerForSemanticSegmentation
         except ImportError as e:
-            raise TaskUnavailable_(self.task, "backend segformer needs transformers: pip install transformers") from e
+            raise _unavailable(self.task, "backend segformer needs transformers: pip install transformers") from e
         n = len(self.task.names)
         if self.params.untrained:
             return SegformerForSemanticSegmentation(SegformerConfig(num_labels=n))
@@ -77,12 +77,12 @@ class SegformerBackend(_Backend):
         except OSError as e:
             root = self._weights_dir() or Path("<weights-dir>")
             target = root / "segformer" / self.params.weights.split("/")[-1]
-            raise TaskUnavailable_(self.task, f"SegFormer weights {self.params.weights!r} not found"
+            raise _unavailable(self.task, f"SegFormer weights {self.params.weights!r} not found"
                                    + (" (offline)" if self.task.offline else "")
                                    + f"; run `hf download {self.params.weights} --local-dir {target}` "
                                      f"on a connected machine and place the folder at {target}") from e
         if model.config.num_labels != n:
-            raise TaskUnavailable_(self.task, f"{source} predicts {model.config.num_labels} classes, "
+            raise _unavailable(self.task, f"{source} predicts {model.config.num_labels} classes, "
                                    f"label set {self.params.label_set} has {n}")
         return model
 
@@ -109,7 +109,7 @@ class TorchvisionBackend(_Backend):
             return w, None
         _, enum = self._builder()
         if self.params.weights not in enum.__members__:
-            raise TaskUnavailable_(self.task, f"{self.params.arch} has no weights {self.params.weights!r}; "
+            raise _unavailable(self.task, f"{self.params.arch} has no weights {self.params.weights!r}; "
                                    f"known: {', '.join(enum.__members__)} (or a .pth file)")
         url = enum[self.params.weights].url
         name = url.rsplit("/", 1)[-1]
@@ -137,7 +137,7 @@ class TorchvisionBackend(_Backend):
         if path is None:
             if self.task.offline:
                 root = (self._weights_dir() or Path("<weights-dir>")) / "torchvision"
-                raise TaskUnavailable_(self.task, f"torchvision weights {url.rsplit('/', 1)[-1]} not found "
+                raise _unavailable(self.task, f"torchvision weights {url.rsplit('/', 1)[-1]} not found "
                                        f"(offline); download {url} and place it in {root}")
             path = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
             torch.hub.download_url_to_file(url, str(path))
@@ -151,7 +151,7 @@ class TorchvisionBackend(_Backend):
         return model(x)["out"]
 
 
-def TaskUnavailable_(task, message: str):
+def _unavailable(task, message: str):
     from bench.downstream.base import TaskUnavailable
 
     return TaskUnavailable(f"task {task.name!r}: {message}")

@@ -109,7 +109,10 @@ class YoloDetection(InstanceTask):
     def _local_weights(self) -> tuple[str, Path | None, str | None]:
         """Like weights(), but never downloads and never raises: protocol() runs at report time too."""
         if self._weights is not None or self.params.untrained:
-            return self.weights()
+            try:
+                return self.weights()
+            except TaskUnavailable as e:       # a config error; predict() raises it in full
+                return f"{self.params.weights} ({e})", Path(self.params.weights), None
         from bench.models.weights import WeightsResolver
 
         r = self.resolver or WeightsResolver(offline=True)

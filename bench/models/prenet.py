@@ -59,6 +59,11 @@ def _res_block() -> nn.Sequential:
     return nn.Sequential(_conv(FEATURES, FEATURES), nn.ReLU(), _conv(FEATURES, FEATURES), nn.ReLU())
 
 
+def residual_relu(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """relu(y + x); in place when no gradient is recorded (inference), saving two buffers."""
+    return F.relu(y + x) if torch.is_grad_enabled() else y.add_(x).relu_()
+
+
 class PReNet(nn.Module):
     """The PReNet family; ``forward`` returns the final stage's output only."""
 
@@ -90,7 +95,7 @@ class PReNet(nn.Module):
 
     def _blocks_forward(self, x: torch.Tensor) -> torch.Tensor:
         for block in self._blocks:
-            x = block(x).add_(x).relu_()  # relu(block(x) + x) without extra buffers
+            x = residual_relu(block(x), x)
         return x
 
     def forward(self, rainy: torch.Tensor) -> torch.Tensor:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.models.base import IOPolicy, ModelSpec
+from bench.models.prenet import residual_relu
 
 FEATURES = 32
 DILATIONS = (1, 2, 4, 8, 16)
@@ -84,7 +85,7 @@ class SAPNet(nn.Module):
             h = torch.sigmoid(o) * torch.tanh(c)
             x = h
             for unit in self._units:
-                x = unit(x).add_(x).relu_()  # relu(unit(x) + x) without extra buffers
+                x = residual_relu(unit(x), x)
             x = self.conv(x) + rainy
         return x
 
