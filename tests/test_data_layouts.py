@@ -122,6 +122,10 @@ def test_raincityscapes_attaches_gtfine_labels_when_present(tmp_path):
     _img(root / "rain100mm" / "bochum_000000_006484_leftImg8bit.png", 1)
     _img(root / "norain" / "bochum_000000_006484_leftImg8bit.png", 2)
     assert resolve_dataset("raincityscapes", tmp_path).label_source == "pseudo"
+    other = tmp_path / "cityscapes" / "gtFine" / "val" / "frankfurt" / "frankfurt_000000_000294_gtFine_labelIds.png"
+    other.parent.mkdir(parents=True)
+    Image.fromarray(np.zeros((6, 8), np.uint8)).save(other)
+    assert resolve_dataset("raincityscapes", tmp_path).label_source == "pseudo"  # labels of other frames only
     lab = tmp_path / "cityscapes" / "gtFine" / "val" / "aachen" / f"{stem}_gtFine_labelIds.png"
     lab.parent.mkdir(parents=True)
     Image.fromarray(np.full((6, 8), 7, np.uint8)).save(lab)

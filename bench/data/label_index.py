@@ -20,7 +20,7 @@ class CityscapesLabels:
     ``<city>_<seq>_<frame>`` prefix, searched in ``gtFine/`` folders relative to the dataset
     folder and to the data root."""
 
-    search: tuple[str, ...] = ("gtFine", "../cityscapes/gtFine", "../gtFine", "../cityscapes-sample/gtFine")
+    search: tuple[str, ...] = ("gtFine", "../cityscapes/gtFine", "../gtFine")
     suffix: str = "_gtFine_labelIds.png"
     key_pattern: str = r"(?P<key>[a-z_]+?_\d{6}_\d{6})_"
     label_format: str = "cityscapes"
@@ -33,6 +33,14 @@ class CityscapesLabels:
                 for p in folder.rglob(f"*{self.suffix}"):
                     found.setdefault(p.name[: -len(self.suffix)], p)
         return found
+
+    def covers(self, root: Path, lister: Callable[[Path], Iterator[Sample]]) -> bool:
+        """Whether any sample of the dataset has a label here (then its label source is gt)."""
+        index = self.index(root)
+        if not index:
+            return False
+        rx = re.compile(self.key_pattern)
+        return any((m := rx.match(s.rainy.name)) and m.group("key") in index for s in lister(root))
 
     def attach(self, lister: Callable[[Path], Iterator[Sample]]) -> Callable[[Path], Iterator[Sample]]:
         rx = re.compile(self.key_pattern)

@@ -150,7 +150,7 @@ class PairedBenchmark:
         has_clean = layout.clean_dir is not None
         source = self.label_source if has_clean or self.label_source == "gt" else "none"
         lister = layout.list
-        if self.labels is not None and self.labels.index(root):
+        if self.labels is not None and self.labels.covers(root, lister):
             source, lister = "gt", self.labels.attach(lister)
         return Dataset(name=self.name, root=root, layout=layout.name, has_clean=has_clean,
                        label_source=source, expected_count=self.expected_count,
@@ -160,14 +160,11 @@ class PairedBenchmark:
         found = self.locate(data_root)
         if found:
             return self.dataset(*found)
-        tried = []
-        for folder in self.folders:
-            root = Path(data_root) / folder if data_root else None
-            if root is not None and root.is_dir():
-                tried.append(f"{root} (present, but no known layout matched)")
-            else:
-                tried.append(str(root) if root else folder)
-        raise DatasetNotFound(self.missing_message(data_root, tried))
+        present = [f"{Path(data_root) / f} (present, but no known layout matched)"
+                   for f in self.folders if data_root and (Path(data_root) / f).is_dir()]
+        looked = f"{data_root or '$BENCH_DATA'}/{{{','.join(self.folders)}}}" if len(self.folders) > 1 \
+            else f"{data_root or '$BENCH_DATA'}/{self.folders[0]}"
+        raise DatasetNotFound(self.missing_message(data_root, present or [looked]))
 
     def missing_message(self, data_root: Path | None, tried: list[str]) -> str:
         expected = "; ".join(lay.describe() for lay in self.layouts)
