@@ -38,12 +38,13 @@ def main() -> None:
     ap.add_argument("models", nargs="+")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--skip", type=int, default=0, help="start after the first N images (to split a run)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     shared = Path(os.environ.get("BENCH_SHARED", "../shared"))
     dataset = DATASETS.load("rain100h").find(shared / "data")
     resolver = WeightsResolver(shared / "weights", offline=True)
-    samples = list(dataset.samples())[: a.limit]
+    samples = list(dataset.samples())[a.skip:][: a.limit]
     for name in a.models:
         derainer = MODELS.load(name).build(None, resolver, dataset="rain100h")
         derainer.derain(to_tensor(read_rgb(samples[0].rainy).copy()))  # warm-up
