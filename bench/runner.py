@@ -81,7 +81,7 @@ class Runner:
                     self.log.skip("dataset", name, str(e))
         for name in self.cfg.measures:
             try:
-                p.measures[name] = build_measure(name)
+                p.measures[name] = build_measure(name, weights_dir=self.cfg.weights_dir, offline=self.cfg.offline)
             except Exception as e:  # a measure that cannot be built is skipped, not fatal
                 self.log.skip("measure", name, f"{e.__class__.__name__}: {e}")
         for name in self.cfg.tasks:

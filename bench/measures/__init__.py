@@ -17,10 +17,17 @@ MEASURES = Registry("measure", {
 })
 
 
-def build_measure(name: str):
-    """A ready Measure for a registered name, or for ``pyiqa:<metric>`` when pyiqa is installed."""
+def build_measure(name: str, **run_context):
+    """A ready Measure for a registered name, or for ``pyiqa:<metric>`` when pyiqa is installed.
+
+    ``run_context`` (weights_dir, offline) reaches the factories that declare those parameters —
+    e.g. NIQE, whose pristine model is resolved like a checkpoint."""
     if name.startswith("pyiqa:"):
         from bench.measures.pyiqa_adapter import build
 
         return build(name)
-    return MEASURES.load(name)()
+    import inspect
+
+    factory = MEASURES.load(name)
+    accepted = inspect.signature(factory).parameters
+    return factory(**{k: v for k, v in run_context.items() if k in accepted})

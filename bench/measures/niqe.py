@@ -217,13 +217,14 @@ class NIQE(Measure):
         description=f"NIQE, {VARIANT}; grey = MATLAB rgb2gray (uint8), lower is better",
     )
 
-    def __init__(self, params_path: str | os.PathLike | None = None, weights_dir: str | os.PathLike | None = None):
-        self._path, self._weights_dir = params_path, weights_dir
+    def __init__(self, params_path: str | os.PathLike | None = None, weights_dir: str | os.PathLike | None = None,
+                 offline: bool | None = None):
+        self._path, self._weights_dir, self._offline = params_path, weights_dir, offline
         self._params: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def params(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._params is None:  # resolved on first use, so listing measures needs no files
-            self._params = load_pristine(self._path or resolve_pristine(self._weights_dir))
+            self._params = load_pristine(self._path or resolve_pristine(self._weights_dir, self._offline))
         return self._params
 
     def __call__(self, output: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
@@ -239,6 +240,7 @@ class NIQE(Measure):
             return mvg_distance(niqe_features(gray), mu_p, cov_p)
 
 
-def niqe() -> NIQE:
-    """NIQE (original LIVE release, official pristine parameters), no reference, lower is better."""
-    return NIQE()
+def niqe(weights_dir: str | os.PathLike | None = None, offline: bool | None = None) -> NIQE:
+    """NIQE (original LIVE release, official pristine parameters), no reference, lower is better.
+    The run's --weights-dir and --offline decide where its parameters come from."""
+    return NIQE(weights_dir=weights_dir, offline=offline)
