@@ -160,6 +160,8 @@ class Runner:
             pending.append(work)
         self._flush(derainer, dataset, pending, counts)
         self._record_speed(derainer, counts)
+        self.log.progress(f"{derainer.label} on {ds}: {int(counts['images'])} images, {int(counts['forwards'])} "
+                          f"derained, {int(counts['skipped'])} already done, {int(counts['errors'])} errors")
 
     def _guard(self, derainer: Derainer, ds: str, image_id: str, counts: dict, fn, *args) -> bool:
         """Run one step for one image; a failure becomes an error record and the run goes on."""

@@ -72,6 +72,10 @@ class RunLog:
     def fail(self, model: str, dataset: str, image_id: str, message: str) -> None:
         self.failures.append({"model": model, "dataset": dataset, "image": image_id, "error": message})
 
+    def progress(self, line: str) -> None:
+        """One line per finished (model, dataset), so a long run shows it is moving."""
+        print(f"  [{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
     def trace(self, text: str) -> None:
         self.traces.append(text)
 
