@@ -114,8 +114,8 @@ class Runner:
                 try:
                     with self.log.stage("load models"):
                         derainer = spec.build(variant or None, self.resolver, self.device, dataset.name)
-                except FileNotFoundError as e:  # WeightsMissing
-                    self.log.skip("model", f"{model_name} on {dataset.name}", str(e))
+                except FileNotFoundError as e:  # WeightsMissing: the same for every dataset, reported once
+                    self.log.skip("model", model_name, str(e))
                     continue
                 except Exception as e:
                     self.log.fail(model_name, dataset.name, "", f"could not build: {e.__class__.__name__}: {e}")
@@ -261,7 +261,7 @@ class Runner:
                 pred = slot.task.predict([out_rgb])[0]
         except TaskUnavailable as e:
             slot.unavailable = str(e)
-            self.log.skip("task", f"{slot.task.name} on {ds}", str(e))
+            self.log.skip("task", slot.task.name, str(e))
             return
         self.store.put(model_key=key, model=derainer.name, variant=derainer.variant, dataset=ds,
                        image_id=sample.id, unit=slot.unit, payload=pred,
