@@ -88,8 +88,10 @@ class Runner:
             try:
                 from bench.downstream.tasks import build_task
 
-                p.tasks.append(build_task(name, device=self.device, resolver=self.resolver,
-                                          offline=self.cfg.offline))
+                task = build_task(name, device=self.device, resolver=self.resolver, offline=self.cfg.offline)
+                with self.log.stage(f"load task {name}"):
+                    task.ensure_ready()  # a task that cannot run is skipped here, before any image work
+                p.tasks.append(task)
             except Exception as e:
                 self.log.skip("task", name, f"{e.__class__.__name__}: {e}")
         return p

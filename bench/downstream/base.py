@@ -52,6 +52,13 @@ class DownstreamTask:
         self.resolver = resolver
         self.offline = offline
 
+    def ensure_ready(self) -> None:
+        """Load the vision model now, raising TaskUnavailable (weights missing offline, backend not
+        installed) before any image is processed. The runner calls it once per run."""
+        load = getattr(self, "_load", None)
+        if load is not None:
+            load()
+
     def identity(self) -> str:
         """Changes when the model or thresholds change: part of the store key."""
         return self.name

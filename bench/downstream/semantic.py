@@ -102,6 +102,9 @@ class SemanticSegmentation(DownstreamTask):
         return (f"{head}; {labels}; dataset-level confusion matrix, IoU = TP/(TP+FP+FN), classes with empty "
                 f"union left out of the mean, label 255 ignored; per-class IoU as {p.metric_prefix}_iou_<class>")
 
+    def ensure_ready(self) -> None:
+        self.backend.model()
+
     def predict(self, images: list[np.ndarray]) -> list[dict[str, Any]]:
         import torch
         import torch.nn.functional as F
