@@ -3,9 +3,7 @@ the file); `bench data ls` and `fetch` offline; the demo set built without any d
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bench.cli import main as bench_main

@@ -1,6 +1,5 @@
 """Measure behaviour: metadata, batching, the PSNR cap, input errors, devices, optional pyiqa."""
 import math
-from pathlib import Path
 
 import pytest
 import torch

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 

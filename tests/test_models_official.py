@@ -16,7 +16,7 @@ import torch
 from bench.imageio import read_rgb, to_tensor, to_uint8
 from bench.models import MODELS
 from bench.models.nlcl import RAIN_LAYER_SPEC
-from bench.models.weights import WeightsResolver, load_state_dict, registry
+from bench.models.weights import WeightsResolver, load_state_dict
 
 REF = Path(__file__).parent / "reference" / "models"
 META = json.loads((REF / "reference.json").read_text())

@@ -1,5 +1,4 @@
 """End-to-end `bench run` on real data: values, resumability, failure isolation, offline reruns."""
-import csv
 import json
 import os
 import shutil
@@ -11,7 +10,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from bench.cli import main
 
@@ -111,7 +109,6 @@ def test_kill_and_resume_gives_identical_tables(shared_data, shared_weights, tmp
         pd.testing.assert_frame_equal(a, b)
 
     # A finished run repeated does no forward pass and is quick.
-    t0 = time.time()
     assert _bench(args + ["--out", str(full)]).wait(timeout=600) == 0
     rerun = last_run(full)
     assert rerun["work"]["forwards"] == 0

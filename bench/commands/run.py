@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
 from bench.config import RunConfig, default_data_root, default_weights_dir, load_suite

@@ -18,7 +18,6 @@ import base64
 import io
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,7 @@ import numpy as np
 from bench.data.base import Sample
 from bench.downstream.base import DownstreamTask, MetricInfo
 from bench.downstream.instances import LABEL_SOURCES, slug
-from bench.downstream.labels import CITYSCAPES_TRAIN_NAMES, IGNORE, read_cityscapes_train_ids
+from bench.downstream.labels import CITYSCAPES_TRAIN_NAMES, read_cityscapes_train_ids
 from bench.downstream.params import params_digest, parse_params
 from bench.downstream.semantic_backends import BACKENDS
 

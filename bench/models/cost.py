@@ -14,7 +14,6 @@ weights (cost does not depend on weight values), and the table says so.
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import statistics
 import time
