@@ -6,11 +6,11 @@ Manifests are made with ``bench data verify NAME --write-manifest`` on a trusted
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.data.base import Dataset
+from bench.hashing import sha256_file
 from bench.imageio import IMAGE_SUFFIXES, ImageError, read_rgb
 
 MANIFESTS = Path(__file__).parent / "manifests"
@@ -31,14 +31,6 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _header_size(path: Path) -> tuple[int, int] | None:

@@ -5,16 +5,9 @@ file or folder to place and where.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from bench.hashing import sha256_file
 
 
 class _Backend:
@@ -59,7 +52,7 @@ class SegformerBackend(_Backend):
                     f"{self.params.seed}; mechanics only)")
         local = self.local_dir()
         if local is not None and (local / "model.safetensors").is_file():
-            return f"SegFormer {local.name} sha256 {_sha256(local / 'model.safetensors')[:12]} (transformers)"
+            return f"SegFormer {local.name} sha256 {sha256_file(local / 'model.safetensors')[:12]} (transformers)"
         return f"SegFormer {self.params.weights} (transformers, hub)"
 
     def build(self):
@@ -123,7 +116,7 @@ class TorchvisionBackend(_Backend):
         if self.params.untrained:
             return f"UNTRAINED torchvision {self.params.arch} (seed {self.params.seed}; mechanics only)"
         path, _ = self._file()
-        sha = f" sha256 {_sha256(path)[:12]}" if path else ""
+        sha = f" sha256 {sha256_file(path)[:12]}" if path else ""
         return f"torchvision {self.params.arch} {self.params.weights}{sha}"
 
     def build(self):

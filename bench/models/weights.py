@@ -5,7 +5,6 @@ Checkpoints are loaded with ``weights_only=True`` and verified against sha256 wh
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -16,6 +15,8 @@ from typing import Any
 
 import torch
 import yaml
+
+from bench.hashing import sha256_file
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "weights.yaml"
 
@@ -79,11 +80,7 @@ class WeightsResolver:
     def sha256(self, path: Path) -> str:
         path = Path(path)
         if path not in self._sha:
-            h = hashlib.sha256()
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-            self._sha[path] = h.hexdigest()
+            self._sha[path] = sha256_file(path)
         return self._sha[path]
 
     def verify(self, path: Path, entry: dict[str, Any]) -> None:
