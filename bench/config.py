@@ -1,76 +1,192 @@
-"""Run configuration: CLI flags + environment + configs/suite.yaml, as one dataclass."""
+"""Run settings, in one place: the environment, packaged configs and the RunContext.
+
+This is the only module that reads environment variables. Every plug-in factory (models,
+datasets, measures, tasks) receives the same ``RunContext``; none reads the environment itself.
+
+Configs (the suite, checkpoint registry, task and figure YAMLs) ship inside the package and are
+read through ``importlib.resources``; a user config folder (``$BENCH_CONFIG``, default
+``~/.config/derain-bench``) may add files or override packaged ones of the same name.
+"""
 from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-CONFIGS = REPO / "configs"
-TASKS_DIR = REPO / "tasks"
+PACKAGE_CONFIGS = resources.files("bench") / "configs"
+PACKAGE_TASKS = resources.files("bench") / "tasks"
 
 
-@dataclass
-class RunConfig:
-    models: list[str]
-    datasets: list[str]
-    measures: list[str]
-    tasks: list[str]
-    out: Path = Path("results")
-    data_root: Path | None = None
-    weights_dir: Path | None = None
-    device: str = "auto"
-    limit: int | None = None
-    batch_size: int = 1
-    offline: bool = False
-    fresh: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+# --- the environment (read here and nowhere else) ---------------------------------------------
+@dataclass(frozen=True)
+class Environment:
+    data_root: Path | None
+    weights_dir: Path | None
+    cache_root: Path
+    config_dir: Path
+    offline: bool
+    max_pixels: int | None
+    shared: Path | None           # developers' test material (tests and perf scripts only)
 
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for k in ("out", "data_root", "weights_dir"):
-            d[k] = str(d[k]) if d[k] is not None else None
-        return d
+    @classmethod
+    def read(cls, environ: Mapping[str, str] | None = None) -> "Environment":
+        env = os.environ if environ is None else environ
 
+        def path(var: str) -> Path | None:
+            v = env.get(var)
+            return Path(v).expanduser() if v else None
 
-def load_suite(name: str = "suite") -> dict[str, list[str]]:
-    path = CONFIGS / f"{name}.yaml"
-    with open(path) as f:
-        suite = yaml.safe_load(f) or {}
-    for key in ("models", "datasets", "measures", "tasks"):
-        if not isinstance(suite.get(key, []), list):
-            raise ValueError(f"{path}: `{key}` must be a list of names")
-    return suite
-
-
-def env_path(var: str) -> Path | None:
-    v = os.environ.get(var)
-    return Path(v).expanduser() if v else None
+        home = Path.home()
+        xdg = path("XDG_CACHE_HOME")
+        cache = path("BENCH_CACHE") or (xdg / "derain-bench" if xdg else None)
+        return cls(
+            data_root=path("BENCH_DATA"),
+            weights_dir=path("BENCH_WEIGHTS"),
+            cache_root=cache or home / ".cache" / "derain-bench",
+            config_dir=path("BENCH_CONFIG") or home / ".config" / "derain-bench",
+            offline=env.get("BENCH_OFFLINE", "0").lower() in ("1", "true", "yes"),
+            max_pixels=int(env["BENCH_MAX_PIXELS"]) if env.get("BENCH_MAX_PIXELS") else None,
+            shared=path("BENCH_SHARED"),
+        )
 
 
-def default_data_root() -> Path | None:
-    """$BENCH_DATA, else ../shared/data beside a checkout (the developers' layout), else None."""
-    explicit = env_path("BENCH_DATA")
-    if explicit:
-        return explicit
-    guess = REPO.parent / "shared" / "data"
-    return guess if guess.is_dir() else None
+def environment() -> Environment:
+    return Environment.read()
+
+
+def set_env(values: Mapping[str, str], override: bool = True) -> None:
+    """Environment variables for third-party libraries (offline switches, telemetry), set here."""
+    for k, v in values.items():
+        if override or k not in os.environ:
+            os.environ[k] = v
+
+
+def default_data_root() -> Path:
+    """$BENCH_DATA, else the documented per-user folder (``bench data dir`` prints it); never a guess."""
+    env = environment()
+    return env.data_root or default_user_data_dir()
+
+
+def default_user_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "derain-bench" / "data"
 
 
 def default_weights_dir() -> Path | None:
-    explicit = env_path("BENCH_WEIGHTS")
-    if explicit:
-        return explicit
-    guess = REPO.parent / "shared" / "weights"
-    return guess if guess.is_dir() else None
+    return environment().weights_dir
 
 
+# --- packaged configs with user overrides ------------------------------------------------------
+def config_dir() -> Path:
+    return environment().config_dir
+
+
+def config_files(subdir: str, pattern: str = "*.yaml") -> dict[str, Path]:
+    """File name -> readable path for ``bench/configs/<subdir>`` (or ``bench/tasks`` for
+    subdir="tasks"), with the user config folder's files of the same subdir layered on top."""
+    base = PACKAGE_TASKS if subdir == "tasks" else PACKAGE_CONFIGS.joinpath(*filter(None, subdir.split("/")))
+    found: dict[str, Any] = {}
+    if base.is_dir():
+        for entry in sorted(base.iterdir(), key=lambda e: e.name):
+            if Path(entry.name).match(pattern):
+                found[entry.name] = Path(str(entry))   # installed packages are plain folders
+    user = config_dir() / subdir if subdir else config_dir()
+    if user.is_dir():
+        for p in sorted(user.glob(pattern)):
+            found[p.name] = p
+    return found
+
+
+def read_yaml(path: Path) -> Any:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def load_suite(name: str = "suite") -> dict[str, list[str]]:
+    files = config_files("", f"{name}.yaml")
+    if f"{name}.yaml" not in files:
+        raise ValueError(f"no suite {name!r}: expected {name}.yaml in the package configs or in {config_dir()}")
+    entry = files[f"{name}.yaml"]
+    suite = read_yaml(entry) or {}
+    for key in ("models", "datasets", "measures", "tasks"):
+        if not isinstance(suite.get(key, []), list):
+            raise ValueError(f"{entry}: `{key}` must be a list of names")
+    return suite
+
+
+# --- what to run, and the context every plug-in receives ---------------------------------------
 def resolve_device(device: str) -> str:
     if device == "auto":
         import torch
 
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
+
+
+@dataclass
+class RunContext:
+    """Settings every plug-in factory receives, built once per command."""
+
+    device: str = "cpu"
+    offline: bool = False
+    data_root: Path | None = None
+    weights_dir: Path | None = None
+    cache_dir: Path = field(default_factory=lambda: environment().cache_root)
+    max_pixels: int | None = None
+    notices: list[str] = field(default_factory=list)   # one-line notices for the run summary
+    _resolver: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, device: str = "auto", offline: bool | None = None, data_root: Path | str | None = None,
+                 weights_dir: Path | str | None = None) -> "RunContext":
+        env = environment()
+        return cls(device=resolve_device(device),
+                   offline=env.offline if offline is None else bool(offline),
+                   data_root=Path(data_root) if data_root else (env.data_root or default_user_data_dir()),
+                   weights_dir=Path(weights_dir) if weights_dir else env.weights_dir,
+                   cache_dir=env.cache_root, max_pixels=env.max_pixels)
+
+    @property
+    def resolver(self):
+        if self._resolver is None:
+            from bench.models.weights import WeightsResolver
+
+            self._resolver = WeightsResolver(self.weights_dir, self.cache_dir / "weights", context=self)
+        return self._resolver
+
+    def go_offline(self, reason: str) -> None:
+        """The first failed download switches the whole run offline, said once."""
+        if not self.offline:
+            self.offline = True
+            self.notices.append(f"network unreachable ({reason}); continuing offline")
+            print(f"bench: {self.notices[-1]}", flush=True)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"device": self.device, "offline": self.offline,
+                "data_root": str(self.data_root) if self.data_root else None,
+                "weights_dir": str(self.weights_dir) if self.weights_dir else None,
+                "cache_dir": str(self.cache_dir), "max_pixels": self.max_pixels}
+
+
+@dataclass
+class RunConfig:
+    """What a run selects (models × datasets × measures × tasks) and how; ``context`` is shared."""
+
+    models: list[str]
+    datasets: list[str]
+    measures: list[str]
+    tasks: list[str]
+    out: Path = Path("results")
+    context: RunContext = field(default_factory=RunContext)
+    limit: int | None = None
+    batch_size: int = 1
+    fresh: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k != "context"}
+        d["out"] = str(self.out)
+        d.update(self.context.as_dict())
+        return d

@@ -20,7 +20,6 @@ from bench.downstream.instances import LABEL_SOURCES
 from bench.downstream.params import TaskConfigError
 from bench.registry import UnknownName
 
-TASKS_DIR = Path(__file__).resolve().parents[2] / "tasks"
 RESERVED = ("name", "type", "label_source", "description", "params")
 
 
@@ -55,11 +54,17 @@ def read_task_config(path: str | Path) -> TaskConfig:
 
 def load_task_configs(tasks_dir: str | Path | None = None) -> dict[str, TaskConfig]:
     """Every tasks/*.yaml (sorted by file name), keyed by task name."""
-    tasks_dir = Path(tasks_dir) if tasks_dir else TASKS_DIR
-    if not tasks_dir.is_dir():
-        raise TaskConfigError(f"{tasks_dir}: no tasks folder")
+    from bench.config import config_files
+
+    if tasks_dir is not None:
+        tasks_dir = Path(tasks_dir)
+        if not tasks_dir.is_dir():
+            raise TaskConfigError(f"{tasks_dir}: no tasks folder")
+        paths = sorted(tasks_dir.glob("*.y*ml"))
+    else:
+        paths = list(config_files("tasks", "*.y*ml").values())
     configs: dict[str, TaskConfig] = {}
-    for path in sorted(tasks_dir.glob("*.y*ml")):
+    for path in paths:
         cfg = read_task_config(path)
         if cfg.name in configs:
             raise TaskConfigError(f"{path}: task name {cfg.name!r} already defined by another file in {tasks_dir}")

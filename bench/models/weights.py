@@ -1,4 +1,4 @@
-"""Checkpoint registry (configs/weights.yaml) and resolution.
+"""Checkpoint registry (bench/configs/weights/<model>.yaml, one file per model) and resolution.
 
 Order: explicit path -> --weights-dir / $BENCH_WEIGHTS -> cache -> download (online only).
 Checkpoints are loaded with ``weights_only=True`` and verified against sha256 where known.
@@ -18,9 +18,6 @@ import yaml
 
 from bench.hashing import sha256_file
 
-CONFIG = Path(__file__).resolve().parents[2] / "configs" / "weights.yaml"
-
-
 class WeightsMissing(FileNotFoundError):
     """Weights that cannot be had; the message names the file, the folder and the source."""
 
@@ -31,21 +28,37 @@ class WeightsMismatch(ValueError):
 
 @lru_cache(maxsize=1)
 def registry() -> dict[str, dict[str, dict[str, Any]]]:
-    with open(CONFIG) as f:
-        return yaml.safe_load(f) or {}
+    """model -> weights id -> entry, merged from every weights/*.yaml (packaged, then user)."""
+    from bench.config import config_files, read_yaml
+
+    merged: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, entry in config_files("weights").items():
+        data = read_yaml(entry) or {}
+        if not isinstance(data, dict):
+            raise WeightsMismatch(f"{entry}: expected a mapping model -> weights id -> entry")
+        for model, entries in data.items():
+            merged.setdefault(model, {}).update(entries or {})
+    return merged
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("BENCH_CACHE", Path.home() / ".cache" / "derain-bench")) / "weights"
+    from bench.config import environment
+
+    return environment().cache_root / "weights"
 
 
 class WeightsResolver:
     def __init__(self, weights_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
-                 offline: bool = False):
+                 offline: bool = False, context=None):
         self.weights_dir = Path(weights_dir) if weights_dir else None
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-        self.offline = offline
+        self._offline = offline
+        self.context = context      # a RunContext: shares the run's offline switch
         self._sha: dict[Path, str] = {}
+
+    @property
+    def offline(self) -> bool:
+        return self.context.offline if self.context is not None else self._offline
 
     def entry(self, model: str, variant: str) -> dict[str, Any]:
         entries = registry().get(model, {})
@@ -98,6 +111,8 @@ class WeightsResolver:
                 with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
                     shutil.copyfileobj(r, f)
             except OSError as e:  # URLError, timeouts, refused connections
+                if self.context is not None:
+                    self.context.go_offline(f"{url}: {e}")
                 raise WeightsMissing(f"could not download {url} ({e}); download it by hand and place it at "
                                      f"{path}, or run with --offline to skip it") from e
             got = self.sha256(Path(tmp))

@@ -18,7 +18,6 @@ import yaml
 
 from bench.registry import Registry
 
-FIGURES_DIR = Path(__file__).resolve().parents[2] / "configs" / "figures"
 
 FIGURE_KINDS = Registry("figure kind", {
     "paper_table": "bench.report.figure_kinds:paper_table",
@@ -83,9 +82,13 @@ def load_spec(path: Path) -> FigureSpec:
                       source=str(data.get("source", "")), needs=Needs(**needs), params=params)
 
 
-def load_specs(directory: Path = FIGURES_DIR) -> dict[str, FigureSpec]:
+def load_specs(directory: Path | None = None) -> dict[str, FigureSpec]:
+    """Every figure YAML: the packaged ones plus the user config folder's figures/ (or one folder)."""
+    from bench.config import config_files
+
+    paths = sorted(Path(directory).glob("*.yaml")) if directory else list(config_files("figures").values())
     specs: dict[str, FigureSpec] = {}
-    for path in sorted(Path(directory).glob("*.yaml")):
+    for path in paths:
         spec = load_spec(path)
         if spec.name in specs:
             raise FigureConfigError(f"{path}: figure name {spec.name!r} already used by {specs[spec.name].path}")
@@ -165,7 +168,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="results", help="results folder holding store.sqlite (default: results/)")
     p.add_argument("--store", help="results store (default: <out>/store.sqlite)")
     p.add_argument("--data-root", help="datasets, for rainy/ground-truth panels (default: $BENCH_DATA)")
-    p.add_argument("--figures-dir", default=str(FIGURES_DIR), help="where the figure YAML files live")
+    p.add_argument("--figures-dir", help="a folder of figure YAML files (default: packaged + user config folder)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any needed run is missing")
 
 
@@ -180,7 +183,7 @@ class Context:
 
 def run(args) -> int:
     try:
-        specs = load_specs(Path(args.figures_dir))
+        specs = load_specs(Path(args.figures_dir) if args.figures_dir else None)
     except FigureConfigError as e:
         print(f"bench figures: {e}", file=sys.stderr)
         return 2
