@@ -31,6 +31,7 @@ class Environment:
     offline: bool
     max_pixels: int | None
     shared: Path | None           # developers' test material (tests and perf scripts only)
+    telemetry: bool = False       # third-party usage events; off unless BENCH_TELEMETRY=1
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> "Environment":
@@ -51,6 +52,7 @@ class Environment:
             offline=env.get("BENCH_OFFLINE", "0").lower() in ("1", "true", "yes"),
             max_pixels=int(env["BENCH_MAX_PIXELS"]) if env.get("BENCH_MAX_PIXELS") else None,
             shared=path("BENCH_SHARED"),
+            telemetry=env.get("BENCH_TELEMETRY", "0").lower() in ("1", "true", "yes"),
         )
 
 
@@ -63,6 +65,12 @@ def set_env(values: Mapping[str, str], override: bool = True) -> None:
     for k, v in values.items():
         if override or k not in os.environ:
             os.environ[k] = v
+
+
+def yolo_config_dir() -> Path:
+    """Where Ultralytics keeps settings and fonts ($YOLO_CONFIG_DIR, set by bench.offline.configure)."""
+    v = os.environ.get("YOLO_CONFIG_DIR")
+    return Path(v) if v else environment().cache_root / "yolo-config"
 
 
 def default_data_root() -> Path:

@@ -1,12 +1,14 @@
-"""Keep third-party libraries off the network when asked, and out of the user's home for configs.
+"""Keep third-party libraries off the network when asked, quiet, and out of the user's home.
 
 Must run before ultralytics is imported: it reads YOLO_OFFLINE / YOLO_CONFIG_DIR at import time.
+Telemetry (Ultralytics events, Hugging Face) is off unless $BENCH_TELEMETRY=1.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
+
+from bench.config import environment, set_env
 
 QUIET_ENV = {
     "YOLO_OFFLINE": "1",            # no connectivity probes, no hub calls
@@ -15,27 +17,43 @@ QUIET_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
 }
+NO_TELEMETRY_ENV = {"HF_HUB_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
 
 
 def is_offline(flag: bool | None = None) -> bool:
-    if flag is not None:
-        return flag
-    return os.environ.get("BENCH_OFFLINE", "0").lower() in ("1", "true", "yes")
+    return flag if flag is not None else environment().offline
 
 
 def configure(offline: bool) -> None:
-    os.environ.setdefault("YOLO_VERBOSE", "False")
-    os.environ["YOLO_AUTOINSTALL"] = "0"
+    env = environment()
+    set_env({"YOLO_VERBOSE": "False"}, override=False)
+    set_env({"YOLO_AUTOINSTALL": "0", "NO_ALBUMENTATIONS_UPDATE": "1"})
+    if not env.telemetry:
+        set_env(NO_TELEMETRY_ENV)
     if offline:
-        os.environ.update(QUIET_ENV)
+        set_env(QUIET_ENV)
+    set_env({"YOLO_CONFIG_DIR": str(env.cache_root / "yolo-config")}, override=False)
     ensure_ultralytics_font()
+    if not env.telemetry:
+        disable_ultralytics_events()
+
+
+def disable_ultralytics_events() -> None:
+    """Ultralytics sends usage events when its `sync` setting is on (the default)."""
+    try:
+        from ultralytics.utils import SETTINGS
+    except Exception:  # not installed or broken: nothing to switch off
+        return
+    if SETTINGS.get("sync", False):
+        SETTINGS.update({"sync": False})
 
 
 def ensure_ultralytics_font() -> Path:
     """Ultralytics plots look for Arial.ttf in its config dir and download it if absent.
     Any TTF will do: we copy matplotlib's DejaVuSans there."""
-    cfg = Path(os.environ.setdefault("YOLO_CONFIG_DIR", str(Path.home() / ".config" / "derain-bench-yolo")))
-    target = cfg / "Ultralytics" / "Arial.ttf"
+    from bench.config import yolo_config_dir
+
+    target = yolo_config_dir() / "Ultralytics" / "Arial.ttf"
     if not target.exists():
         import matplotlib
 

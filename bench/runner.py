@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from bench.config import RunConfig, resolve_device
+from bench.config import RunConfig
 from bench.data.base import Dataset, Sample
 from bench.imageio import ImageError, read_rgb, to_tensor, to_uint8, write_png
-from bench.models.base import Derainer
+from bench.models.base import Batch, Derainer, ModelNotApplicable
 from bench.store import IMAGE_UNIT, Store
 from bench.summary import RunLog
 
@@ -58,12 +58,10 @@ def output_path(out: Path, model_key: str, dataset: str, image_id: str) -> Path:
 
 class Runner:
     def __init__(self, cfg: RunConfig, log: RunLog | None = None):
-        from bench.models.weights import WeightsResolver
-
         self.cfg = cfg
-        self.device = resolve_device(cfg.device)
+        self.ctx = cfg.context
+        self.device = self.ctx.device
         self.store = Store(Path(cfg.out) / "store.sqlite")
-        self.resolver = WeightsResolver(cfg.weights_dir, offline=cfg.offline)
         self.log = log or RunLog(cfg)
         self._labels_cache: dict[tuple[str, str], set[str]] = {}
 
@@ -76,19 +74,19 @@ class Runner:
         for name in self.cfg.datasets:
             with self.log.stage("find datasets"):
                 try:
-                    p.datasets.append(resolve_dataset(name, self.cfg.data_root))
+                    p.datasets.append(resolve_dataset(name, self.ctx))
                 except LookupError as e:
                     self.log.skip("dataset", name, str(e))
         for name in self.cfg.measures:
             try:
-                p.measures[name] = build_measure(name, weights_dir=self.cfg.weights_dir, offline=self.cfg.offline)
+                p.measures[name] = build_measure(name, self.ctx)
             except Exception as e:  # a measure that cannot be built is skipped, not fatal
                 self.log.skip("measure", name, f"{e.__class__.__name__}: {e}")
         for name in self.cfg.tasks:
             try:
                 from bench.downstream.tasks import build_task
 
-                task = build_task(name, device=self.device, resolver=self.resolver, offline=self.cfg.offline)
+                task = build_task(name, self.ctx)
                 with self.log.stage(f"load task {name}"):
                     task.ensure_ready()  # a task that cannot run is skipped here, before any image work
                 p.tasks.append(task)
@@ -97,8 +95,7 @@ class Runner:
         return p
 
     def run(self) -> RunLog:
-        from bench.models import MODELS
-        from bench.models.precomputed import split_model_arg
+        from bench.models import MODELS, split_model_arg
 
         prepared = self.prepare()
         for dataset in prepared.datasets:
@@ -110,12 +107,12 @@ class Runner:
                 except Exception as e:
                     self.log.skip("model", model_name, f"{e.__class__.__name__}: {e}")
                     continue
-                if getattr(spec, "needs_clean", False) and not dataset.has_clean:
-                    self.log.skip("model", f"{model_name} on {dataset.name}", "the dataset has no ground truth")
-                    continue
                 try:
                     with self.log.stage("load models"):
-                        derainer = spec.build(variant or None, self.resolver, self.device, dataset.name)
+                        derainer = spec.build(variant or None, self.ctx, dataset)
+                except ModelNotApplicable as e:
+                    self.log.skip("model", f"{model_name} on {dataset.name}", str(e))
+                    continue
                 except FileNotFoundError as e:  # WeightsMissing: the same for every dataset, reported once
                     self.log.skip("model", model_name, str(e))
                     continue
@@ -227,10 +224,7 @@ class Runner:
                  if all(w.clean_rgb is not None for w in batch) else None)
         with self.log.stage("derain"):
             t0 = time.perf_counter()
-            if getattr(derainer, "needs_sample_ids", False):  # precomputed outputs: looked up by id
-                out = derainer.derain_ids([w.sample for w in batch], rainy)
-            else:
-                out = derainer.derain(rainy, clean)
+            out = derainer.derain(Batch([w.sample for w in batch], rainy, clean))
             counts["forward_s"] += time.perf_counter() - t0
         counts["forwards"] += len(batch)
         return list(to_uint8(out, derainer.io.quantise))
@@ -291,20 +285,21 @@ class Runner:
 
     def _record_cost(self, derainer: Derainer) -> None:
         """Params and GFLOPs at the stated size, once per model key (counted on shapes, cheap)."""
-        if not hasattr(derainer, "net") or self.store.model_info(derainer.key).get("gflops") is not None:
+        if self.store.model_info(derainer.key).get("gflops") is not None:
             return
-        from bench.models.cost import cost_columns
-
         try:
             with self.log.stage("cost"):
-                cost = cost_columns(derainer)
+                cost = derainer.cost()
         except Exception:  # a cost column is never worth failing a run over
             self.log.trace(traceback.format_exc())
+            return
+        if cost is None:     # oracles and precomputed outputs have no cost
             return
         self.store.put_model(derainer.key, derainer.name, derainer.variant, derainer.weights_sha256, cost)
 
     def _record_speed(self, derainer: Derainer, counts: dict) -> None:
-        if counts["forwards"] and hasattr(derainer, "net"):  # oracles have no forward time to report
+        if counts["forwards"] and self.store.model_info(derainer.key).get("gflops") is not None:
+            # only networks (those with a cost) have a forward time worth reporting
             ms = 1000.0 * counts["forward_s"] / counts["forwards"]
             self.store.put_model(derainer.key, derainer.name, derainer.variant, derainer.weights_sha256,
                                  {"ms_per_image": round(ms, 2), "device": self.device})

@@ -17,7 +17,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.config import REPO, RunConfig
+from bench.config import RunConfig
+
+REPO = Path(__file__).resolve().parents[1]   # the checkout, when run from one (git state)
 
 PACKAGES = ("derain-bench", "torch", "torchvision", "numpy", "pillow", "ultralytics", "pycocotools",
             "opencv-python", "opencv-python-headless", "scikit-image", "scipy", "pandas", "matplotlib", "pyiqa")
@@ -94,11 +96,9 @@ class RunLog:
         return 1 if self.failures else 0
 
     def record(self) -> dict[str, Any]:
-        from bench.config import resolve_device
-
         import torch
 
-        device = resolve_device(self.cfg.device)
+        device = self.cfg.context.device
         return {
             "run_id": self.run_id,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
@@ -117,6 +117,7 @@ class RunLog:
                                                          for k, v in c.items()}}
                           for (m, d), c in self.pairs.items()],
             },
+            "notices": list(self.cfg.context.notices),
             "skipped": self.skips,
             "failures": self.failures,
         }

@@ -11,6 +11,7 @@ import pandas as pd
 from PIL import Image
 
 from bench.cli import main as bench_main
+from contexts import offline_ctx
 
 
 def _rgb(h=48, w=64, seed=0) -> np.ndarray:
@@ -143,7 +144,7 @@ def test_verify_reports_the_corpus_problems(tmp_path):
     from bench.data.verify import verify
 
     expect = make_corpus(tmp_path / "corpus")
-    rep = verify(resolve_dataset(f"folder:{tmp_path / 'corpus'}", None))
+    rep = verify(resolve_dataset(f"folder:{tmp_path / 'corpus'}"))
     assert not rep.ok
     text = "\n".join(rep.problems)
     for name, outcome in expect.items():

@@ -10,6 +10,7 @@ from PIL import Image
 from bench.data import DATASETS, dataset_spec, resolve_dataset
 from bench.data.base import DatasetNotFound
 from bench.data.layouts import PairedBenchmark
+from contexts import offline_ctx
 
 
 def _img(path: Path, value: int, size=(8, 6)) -> None:
@@ -59,7 +60,7 @@ def test_layout_detected_and_paired_by_name(tmp_path, name, folder, layout, file
         _img(root / rainy, 10 + i)
         if clean:
             _img(root / clean, 100 + i)
-    ds = resolve_dataset(name, tmp_path)
+    ds = resolve_dataset(name, offline_ctx(data_root=tmp_path))
     assert ds.layout == layout and ds.root == root
     samples = list(ds.samples())
     assert [s.error for s in samples] == [None] * len(files)
@@ -68,7 +69,7 @@ def test_layout_detected_and_paired_by_name(tmp_path, name, folder, layout, file
     assert ds.has_clean == (files[0][1] is not None)
     assert ds.label_source == ("pseudo" if ds.has_clean else "none")
     # the same folder is recognised as folder:<path> too (same pairs)
-    fd = resolve_dataset(f"folder:{root}", None)
+    fd = resolve_dataset(f"folder:{root}")
     assert {(s.rainy, s.clean) for s in fd.samples()} == {(s.rainy, s.clean) for s in samples}
 
 
@@ -78,7 +79,7 @@ def test_pairing_is_by_name_not_sorted_order(tmp_path):
         _img(root / "rain" / f"norain-{n}.png", n)
     for n in (1, 10, 3):  # 2 missing; 3 has no rainy twin (sorted order would pair 2 with 3)
         _img(root / "norain" / f"norain-{n}.png", n)
-    samples = {s.id: s for s in resolve_dataset("rain100h", tmp_path).samples()}
+    samples = {s.id: s for s in resolve_dataset("rain100h", offline_ctx(data_root=tmp_path)).samples()}
     assert samples["10"].clean.name == "norain-10.png" and samples["1"].clean.name == "norain-1.png"
     err = samples["2"].error
     assert "norain-2.png" in err and "no ground-truth twin" in err and str(root / "norain" / "norain-2.png") in err
@@ -95,11 +96,11 @@ def test_every_registered_name_is_covered_or_generated():
 
 def test_not_found_names_the_folder_and_layouts(tmp_path):
     with pytest.raises(DatasetNotFound) as e:
-        resolve_dataset("rain1400", tmp_path)
+        resolve_dataset("rain1400", offline_ctx(data_root=tmp_path))
     msg = str(e.value)
     assert str(tmp_path / "rain1400") in msg and "rainy_image/N_K" in msg and "ground_truth/N" in msg
     with pytest.raises(LookupError, match="did you mean|Did you mean"):
-        resolve_dataset("rain100", tmp_path)
+        resolve_dataset("rain100", offline_ctx(data_root=tmp_path))
 
 
 def test_ambiguous_clean_twin_is_an_error(tmp_path):
@@ -109,7 +110,7 @@ def test_ambiguous_clean_twin_is_an_error(tmp_path):
     _img(root / "target" / "a.jpg", 3)
     _img(root / "input" / "b.png", 1)
     _img(root / "target" / "b.png", 2)
-    s, b = resolve_dataset(f"folder:{root}", None).samples()
+    s, b = resolve_dataset(f"folder:{root}").samples()
     assert b.error is None and b.clean == root / "target" / "b.png"
     assert "several candidates" in s.error and "a.jpg" in s.error and "a.png" in s.error
 
@@ -121,15 +122,15 @@ def test_raincityscapes_attaches_gtfine_labels_when_present(tmp_path):
     _img(root / "norain" / f"{stem}_leftImg8bit.png", 2)
     _img(root / "rain100mm" / "bochum_000000_006484_leftImg8bit.png", 1)
     _img(root / "norain" / "bochum_000000_006484_leftImg8bit.png", 2)
-    assert resolve_dataset("raincityscapes", tmp_path).label_source == "pseudo"
+    assert resolve_dataset("raincityscapes", offline_ctx(data_root=tmp_path)).label_source == "pseudo"
     other = tmp_path / "cityscapes" / "gtFine" / "val" / "frankfurt" / "frankfurt_000000_000294_gtFine_labelIds.png"
     other.parent.mkdir(parents=True)
     Image.fromarray(np.zeros((6, 8), np.uint8)).save(other)
-    assert resolve_dataset("raincityscapes", tmp_path).label_source == "pseudo"  # labels of other frames only
+    assert resolve_dataset("raincityscapes", offline_ctx(data_root=tmp_path)).label_source == "pseudo"  # labels of other frames only
     lab = tmp_path / "cityscapes" / "gtFine" / "val" / "aachen" / f"{stem}_gtFine_labelIds.png"
     lab.parent.mkdir(parents=True)
     Image.fromarray(np.full((6, 8), 7, np.uint8)).save(lab)
-    ds = resolve_dataset("raincityscapes", tmp_path)
+    ds = resolve_dataset("raincityscapes", offline_ctx(data_root=tmp_path))
     assert ds.label_source == "gt"
     got = {s.id: (s.labels, s.label_format) for s in ds.samples()}
     assert got[f"{stem}_leftImg8bit"] == (lab, "cityscapes")
@@ -142,7 +143,7 @@ def test_streaming_holds_paths_not_pixels(tmp_path):
     root = tmp_path / "flat"
     for i in range(300):
         _img(root / f"{i}.png", i % 255, size=(64, 64))
-    ds = resolve_dataset(f"folder:{root}", None)
+    ds = resolve_dataset(f"folder:{root}")
     it = ds.samples()
     first = next(it)
     assert isinstance(first.rainy, Path) and not any(isinstance(v, np.ndarray) for v in vars(ds).values())

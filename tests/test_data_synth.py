@@ -14,6 +14,7 @@ from bench.data import resolve_dataset
 from bench.data.synth import PRESETS, render
 from bench.imageio import read_rgb, to_tensor
 from bench.measures.psnr import psnr_y
+from contexts import offline_ctx
 
 # Rain100L / Rain100H rainy-vs-clean PSNR-Y (PReNet protocol): 26.90 (published tables) and
 # 13.556 (measured here on shared/data/rain100h, = the Octave reference). Means of a handful of
@@ -51,7 +52,7 @@ def test_coco8_labels_unchanged_and_psnr_in_range(coco8_synth, shared_data, pres
     target, margin = TARGET[preset]
     assert len(v) == 8 and abs(np.mean(v) - target) < margin, v
     # through folder:<path>, the synth output is a labelled paired set (label source gt)
-    ds = resolve_dataset(f"folder:{out}", None)
+    ds = resolve_dataset(f"folder:{out}")
     samples = list(ds.samples())
     assert ds.label_source == "gt" and all(s.label_format == "yolo" and s.labels.is_file() for s in samples)
 
@@ -64,7 +65,7 @@ def test_cityscapes_labels_unchanged_and_psnr_in_range(coco8_synth, shared_data,
         assert (out / rel).read_bytes() == lab.read_bytes()
     (v,) = _psnrs(out)
     assert lo < v < hi
-    (s,) = resolve_dataset(f"folder:{out}", None).samples()
+    (s,) = resolve_dataset(f"folder:{out}").samples()
     assert s.label_format == "cityscapes" and s.labels.name.endswith("_gtFine_labelIds.png")
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from bench.cli import main as bench_main
 from bench.data import resolve_dataset
+from contexts import offline_ctx
 
 
 @pytest.mark.parametrize("name", ["rain100h", "raincityscapes", "internet-data"])
@@ -66,7 +67,7 @@ def test_demo_builds_without_data_deterministically(tmp_path, monkeypatch):
     builds = []
     for run in ("a", "b"):
         monkeypatch.setenv("BENCH_CACHE", str(tmp_path / run))
-        ds = resolve_dataset("demo", None)
+        ds = resolve_dataset("demo")
         samples = list(ds.samples())
         assert [s.id for s in samples] == ["astronaut", "bus", "chelsea", "coffee", "rocket", "zidane"]
         assert all(s.error is None and s.clean is not None for s in samples)
@@ -77,5 +78,5 @@ def test_demo_builds_without_data_deterministically(tmp_path, monkeypatch):
     marker = tmp_path / "a" / "datasets" / "demo" / "synth.json"
     before = marker.stat().st_mtime_ns
     monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "a"))
-    resolve_dataset("demo", None)
+    resolve_dataset("demo")
     assert marker.stat().st_mtime_ns == before  # reused, not rebuilt

@@ -8,12 +8,13 @@ import pytest
 
 from bench.downstream.tasks import build_task
 from bench.imageio import read_rgb
+from contexts import offline_ctx
 
 
 @pytest.fixture(scope="module")
 def hog_run(shared_data):
     root = shared_data / "raincityscapes"
-    task = build_task("hog_people", offline=True)
+    task = build_task("hog_people", offline_ctx())
     clean, rainy = {}, {}
     t0 = time.perf_counter()
     for path in sorted((root / "norain").glob("*.png")):

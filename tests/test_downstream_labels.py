@@ -8,6 +8,7 @@ import pytest
 from bench.downstream.labels import (CITYSCAPES_LABEL_TO_TRAIN, LabelError, cityscapes_label_to_train_ids,
                                      read_cityscapes_train_ids, read_label_png, read_yolo_txt,
                                      yolo_dataset_to_coco, yolo_names)
+from contexts import offline_ctx
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +126,9 @@ def test_detection_task_reads_yolo_gt_with_class_filter(coco8):
 
     img, txt = coco8 / "images" / "val" / "000000000036.jpg", coco8 / "labels" / "val" / "000000000036.txt"
     sample = Sample("36", img, labels=txt, label_format="yolo")
-    every = build_task("yolo_detect", offline=True).gt_labels(sample, (640, 481))
+    every = build_task("yolo_detect", offline_ctx()).gt_labels(sample, (640, 481))
     assert every["classes"] == [25, 0]                       # umbrella, person (the file's two lines)
-    people = build_task(TaskConfig("p", "yolo_detect", "gt", {"classes": [0]}), offline=True)
+    people = build_task(TaskConfig("p", "yolo_detect", "gt", {"classes": [0]}), offline_ctx())
     only = people.gt_labels(sample, (640, 481))
     assert only["classes"] == [0] and only["boxes"] == [every["boxes"][1]]
     assert people.gt_labels(Sample("x", img, labels=txt, label_format="cityscapes"), (640, 481)) is None

@@ -15,6 +15,7 @@ from bench.downstream.params import TaskConfigError
 from bench.downstream.semantic import encode_label_map
 from bench.downstream.tasks import build_task, label_source_for, load_task_configs, read_task_config
 from bench.imageio import read_rgb
+from contexts import offline_ctx
 
 
 def test_every_task_yaml_loads_and_builds_without_weights():
@@ -22,7 +23,7 @@ def test_every_task_yaml_loads_and_builds_without_weights():
     assert {"yolo_detect", "yolo_segment", "semseg_cityscapes", "hog_people"} <= set(configs)
     for name, cfg in configs.items():
         assert cfg.type in TASK_TYPES
-        task = build_task(name, offline=True)
+        task = build_task(name, offline_ctx())
         assert task.metrics and all(m.name for m in task.metrics)
         for source in ("gt", "pseudo", "none"):
             assert task.protocol(source)           # never needs weights, never downloads
@@ -32,7 +33,7 @@ def test_yaml_errors_name_file_and_key(tmp_path):
     bad = tmp_path / "x.yaml"
     bad.write_text("type: yolo_detect\nconff: 0.3\n")
     with pytest.raises(TaskConfigError, match=r"x.*'conff'.*Did you mean 'conf'"):
-        build_task(read_task_config(bad), offline=True)
+        build_task(read_task_config(bad), offline_ctx())
     bad.write_text("type: yolo_detec\n")
     with pytest.raises(TaskConfigError, match=r"x\.yaml.*Did you mean 'yolo_detect'"):
         read_task_config(bad)
@@ -41,7 +42,7 @@ def test_yaml_errors_name_file_and_key(tmp_path):
         read_task_config(bad)
     bad.write_text("type: yolo_detect\nconf: high\n")
     with pytest.raises(TaskConfigError, match="expected float"):
-        build_task(read_task_config(bad), offline=True)
+        build_task(read_task_config(bad), offline_ctx())
     bad.write_text("!!python/object/apply:os.system ['echo no']\n")
     with pytest.raises(TaskConfigError, match="not valid YAML"):   # safe_load: never executes
         read_task_config(bad)
@@ -58,7 +59,7 @@ def test_label_source_for():
 
 
 def test_proxies_are_named_as_proxies():
-    task = build_task("yolo_detect", offline=True)
+    task = build_task("yolo_detect", offline_ctx())
     text = task.protocol("none")
     assert "NO mAP" in text and "PROXIES" in text and "det_proxy_count" in text
     assert all("PROXY" in m.description for m in task.metrics if "proxy" in m.name)
@@ -66,7 +67,7 @@ def test_proxies_are_named_as_proxies():
 
 def semantic(label_set="cityscapes19", backend="segformer", **extra):
     params = {"backend": backend, "label_set": label_set, "untrained": True, "seed": 0, **extra}
-    return build_task(TaskConfig("s", "semantic_segment", "auto", params), offline=True)
+    return build_task(TaskConfig("s", "semantic_segment", "auto", params), offline_ctx())
 
 
 @pytest.mark.parametrize("backend,label_set", [("segformer", "cityscapes19"), ("torchvision", "voc21")])
@@ -125,7 +126,7 @@ def test_semantic_missing_weights_offline_names_folder(tmp_path):
     resolver = WeightsResolver(weights_dir=tmp_path, offline=True)
     for name, where in (("semseg_cityscapes", tmp_path / "segformer" / "segformer-b0-finetuned-cityscapes-1024-1024"),
                         ("semseg_voc", tmp_path / "torchvision")):
-        task = build_task(name, resolver=resolver, offline=True)
+        task = build_task(name, offline_ctx(weights_dir=resolver.weights_dir, cache_dir=resolver.cache_dir.parent))
         with pytest.raises(TaskUnavailable, match=str(where)):
             task.predict([np.zeros((32, 32, 3), np.uint8)])
 
@@ -154,7 +155,7 @@ def test_draw_boxes_masks_and_class_maps():
 
 
 def test_nan_when_nothing_to_score():
-    task = build_task("hog_people", offline=True)
+    task = build_task("hog_people", offline_ctx())
     empty = {"height": 10, "width": 10, "boxes": [], "classes": [], "scores": []}
     s = task.score({"a": empty}, {"a": task.pseudo_labels(empty)})
     assert math.isnan(s["hog_map50_95"])

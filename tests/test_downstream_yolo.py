@@ -15,6 +15,7 @@ from bench.downstream.base import TaskConfig, TaskUnavailable
 from bench.downstream.tasks import build_task
 from bench.imageio import read_rgb
 from bench.models.weights import WeightsResolver
+from contexts import offline_ctx
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def pairs(shared_data):
 
 def untrained(type_, yaml, **params):
     params = {"weights": yaml, "untrained": True, "seed": 0, "imgsz": 320, **params}
-    return build_task(TaskConfig("t", type_, "pseudo", params), device="cpu", offline=True)
+    return build_task(TaskConfig("t", type_, "pseudo", params), offline_ctx())
 
 
 def run(task, pairs):
@@ -93,7 +94,7 @@ def test_weights_as_explicit_pt_path(pairs, tmp_path):
 
 def test_missing_weights_offline_names_file_and_folder(tmp_path):
     resolver = WeightsResolver(weights_dir=tmp_path / "w", cache_dir=tmp_path / "cache", offline=True)
-    task = build_task("yolo_detect", resolver=resolver, offline=True)
+    task = build_task("yolo_detect", offline_ctx(weights_dir=resolver.weights_dir, cache_dir=resolver.cache_dir.parent))
     with pytest.raises(TaskUnavailable) as e:
         task.predict([])
     msg = str(e.value)

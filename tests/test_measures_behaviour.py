@@ -1,6 +1,7 @@
 """Measure behaviour: metadata, batching, the PSNR cap, input errors, devices, optional pyiqa."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -41,7 +42,7 @@ def test_batch_equals_one_at_a_time(shared_data, shared_weights):
         single = torch.cat([m(x[i:i + 1], y[i:i + 1]) for i in range(len(ids))])
         assert batch.dtype == torch.float64 and batch.shape == (len(ids),)
         assert torch.allclose(batch, single, rtol=0, atol=1e-12), name
-    niqe = NIQE(weights_dir=shared_weights)
+    niqe = NIQE()
     batch = niqe(x)
     single = torch.cat([niqe(x[i:i + 1]) for i in range(len(ids))])
     assert torch.allclose(batch, single, rtol=1e-12, atol=0)
@@ -69,12 +70,13 @@ def test_bad_inputs_get_clear_errors(shared_data):
         build_measure("niqe")(x[..., :64, :64])
 
 
-def test_niqe_missing_parameters_names_the_file(tmp_path):
-    from bench.models.weights import WeightsMissing
-
-    m = NIQE(weights_dir=tmp_path / "empty")
-    with pytest.raises(WeightsMissing, match="niqe_pris_params.npz"):
-        m(torch.zeros(1, 3, 96, 96))
+def test_niqe_parameters_ship_with_the_package_and_bad_ones_are_refused(tmp_path, shared_data):
+    x, _ = _rain100h(shared_data, [1])
+    assert float(NIQE()(x)[0]) > 0          # works with no weights dir at all
+    bad = tmp_path / "params.npz"
+    np.savez(bad, something=np.zeros(3))
+    with pytest.raises(ValueError, match="not a NIQE pristine model"):
+        NIQE(params_path=bad)(torch.zeros(1, 3, 96, 96))
 
 
 def test_pyiqa_names_route_to_the_optional_adapter():
@@ -98,7 +100,7 @@ def test_cuda_equals_cpu(shared_data, shared_weights):
     for name in ("psnr_y", "ssim_y", "psnr_y_uint8", "ssim_y_uint8", "psnr_rgb", "ssim_rgb"):
         m = build_measure(name)
         assert torch.allclose(m(x, y), m(x.cuda(), y.cuda()).cpu(), rtol=0, atol=1e-5), name
-    niqe = NIQE(weights_dir=shared_weights)
+    niqe = NIQE()
     assert torch.allclose(niqe(x), niqe(x.cuda()).cpu(), rtol=1e-3, atol=0)
 
 

@@ -20,7 +20,12 @@ REF = Path(__file__).parent / "reference" / "measures"
 
 @pytest.fixture(scope="module")
 def niqe(shared_weights):
-    return NIQE(weights_dir=shared_weights)
+    # The packaged parameters must be the official file in shared/weights, byte for byte.
+    from bench.hashing import sha256_file
+    from bench.measures.niqe import packaged_pristine
+
+    assert sha256_file(packaged_pristine()) == sha256_file(shared_weights / "niqe" / "niqe_pris_params.npz")
+    return NIQE()
 
 
 def _niqe(m, path):

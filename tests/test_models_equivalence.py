@@ -9,7 +9,8 @@ from bench.models.base import IOPolicy
 from bench.models.drdnet import DRDNET, SEMI_DRDNET, DRDNet
 from bench.models.rdmc import IO_OFFICIAL_CROP, IO_PAD, RDMC, SPEC, SPEC_OFFICIAL_CROP
 from bench.models.testing import deterministic_input, deterministic_state_dict
-from bench.models.weights import WeightsMissing, WeightsResolver
+from bench.models.weights import WeightsMissing
+from contexts import offline_ctx
 
 REF = Path(__file__).parent / "reference" / "models"
 TOL = 1e-5
@@ -64,7 +65,9 @@ def test_drdnet_matches_official_outputs(drd_state):
     ref = torch.from_numpy(np.load(REF / "drdnet_official.npy"))
     ours = torch.cat([parts["rain_free"], parts["out"], parts["detail"]])
     assert ref.abs().max() > 1.0            # weights are not trivially zero
-    assert (ours - ref).abs().max().item() <= TOL
+    # Outputs reach 5.8 here, so float32 summation order (which differs between CPU kernels)
+    # alone moves them by ~1e-5: the tolerance is relative to the output's scale.
+    assert (ours - ref).abs().max().item() <= TOL * float(ref.abs().max())
 
 
 def test_rdmc_matches_official_output_default_configuration(rdmc_checkpoint):
@@ -108,17 +111,17 @@ def test_rdmc_size_policies_pad_and_official_centred_crop():
 
 def test_rdmc_derainer_pads_and_crops(rdmc_checkpoint):
     net, ckpt = rdmc_checkpoint
-    resolver = WeightsResolver(offline=True)
+    ctx = offline_ctx()
     x = deterministic_input((1, 3, 37, 50))
-    padded = SPEC.build(str(ckpt), resolver).derain(x)
+    padded = SPEC.build(str(ckpt), ctx).restore(x)
     assert tuple(padded.shape[-2:]) == (37, 50) and 0 <= padded.min() and padded.max() <= 1
-    cropper = SPEC_OFFICIAL_CROP.build(str(ckpt), resolver)
+    cropper = SPEC_OFFICIAL_CROP.build(str(ckpt), ctx)
     assert cropper.describe()["io"]["size_policy"] == "crop"
     # The crop derainer sees exactly the centred 32×32 crop: compare with the bare network.
     top, left, h, w = IO_OFFICIAL_CROP.crop_box(37, 50)
     with torch.no_grad():
         want = net(x[..., top: top + h, left: left + w]).clamp(0, 1)
-    got = cropper.derain(x)
+    got = cropper.restore(x)
     assert got.shape == want.shape == (1, 3, 32, 32)
     assert torch.allclose(got, want, atol=1e-6)
 
@@ -127,7 +130,7 @@ def test_rdmc_derainer_pads_and_crops(rdmc_checkpoint):
 def test_models_without_published_weights(spec, tmp_path):
     assert spec.published_weights is False and spec.weights == ()
     with pytest.raises(WeightsMissing, match="no published weights"):
-        spec.build(None, WeightsResolver(offline=True))
+        spec.build(None, offline_ctx())
 
 
 def test_semi_drdnet_runs_from_an_explicit_checkpoint(tmp_path, drd_state):
@@ -135,12 +138,12 @@ def test_semi_drdnet_runs_from_an_explicit_checkpoint(tmp_path, drd_state):
     net.load_state_dict(drd_state)
     ckpt = tmp_path / "semi.pth"
     torch.save({f"module.{k}": v for k, v in drd_state.items()}, ckpt)  # DataParallel-style keys
-    d = SEMI_DRDNET.build(str(ckpt), WeightsResolver(offline=True))
+    d = SEMI_DRDNET.build(str(ckpt), offline_ctx())
     assert d.name == "semi-drdnet" and d.key.startswith("semi-drdnet@semi#")
     x = deterministic_input((1, 3, 20, 28))
     with torch.no_grad():
         want = net.eval()(x).clamp(0, 1)
-    assert torch.equal(d.derain(x), want)
+    assert torch.equal(d.restore(x), want)
 
 
 def test_checkpoint_with_wrong_keys_is_refused(tmp_path, drd_state):
@@ -149,4 +152,4 @@ def test_checkpoint_with_wrong_keys_is_refused(tmp_path, drd_state):
     ckpt = tmp_path / "broken.pth"
     torch.save(state, ckpt)
     with pytest.raises(RuntimeError, match="back_net.0.tail.0.bias"):
-        DRDNET.build(str(ckpt), WeightsResolver(offline=True))
+        DRDNET.build(str(ckpt), offline_ctx())

@@ -17,6 +17,7 @@ from bench.imageio import read_rgb, to_tensor, to_uint8
 from bench.models import MODELS
 from bench.models.nlcl import RAIN_LAYER_SPEC
 from bench.models.weights import WeightsResolver, load_state_dict
+from contexts import offline_ctx
 
 REF = Path(__file__).parent / "reference" / "models"
 META = json.loads((REF / "reference.json").read_text())
@@ -33,9 +34,14 @@ CHECKPOINTS = [("prenet", v) for v in ("Rain100H", "Rain100L", "Rain1400", "real
 
 
 @pytest.fixture(scope="module")
-def resolver(shared_weights) -> WeightsResolver:
+def ctx(shared_weights):
     torch.set_num_threads(min(2, torch.get_num_threads()))
-    return WeightsResolver(shared_weights, offline=True)
+    return offline_ctx(weights_dir=shared_weights)
+
+
+@pytest.fixture(scope="module")
+def resolver(ctx) -> WeightsResolver:
+    return ctx.resolver
 
 
 def _spec(model: str, variant: str):
@@ -87,14 +93,14 @@ def test_our_rgb_input_is_what_the_official_scripts_feed(shared_data):
 
 @pytest.mark.parametrize("model,variant,stem", OFFICIAL)
 def test_output_matches_official_implementation(resolver, shared_data, model, variant, stem):
-    derainer = MODELS.load(model).build(variant, resolver)
+    derainer = MODELS.load(model).build(variant, ctx)
     checked = 0
     for name, crop in META["crops"].items():
         ref_file = REF / f"{stem}_{name}.npy"
         if not ref_file.exists():
             continue
         ref = np.load(ref_file)
-        out = derainer.derain(to_tensor(_crop(shared_data, crop)))[0].numpy()
+        out = derainer.restore(to_tensor(_crop(shared_data, crop)))[0].numpy()
         assert out.shape == ref.shape
         assert np.abs(out - ref).max() <= 1e-5, f"{stem} {name}: max abs diff {np.abs(out - ref).max():.3g}"
         checked += 1
@@ -102,7 +108,7 @@ def test_output_matches_official_implementation(resolver, shared_data, model, va
 
 
 def test_nlcl_rain_layer_matches_official(resolver, shared_data):
-    rain = RAIN_LAYER_SPEC.build(None, resolver)
+    rain = RAIN_LAYER_SPEC.build(None, ctx)
     ref = np.load(REF / "nlcl-RealRain-rain-layer_57x83.npy")  # raw generator output, [-1,1] units
     with torch.no_grad():
         out = rain.net(to_tensor(_crop(shared_data, META["crops"]["57x83"])) * 2 - 1)[0].numpy()
@@ -140,13 +146,13 @@ def test_prenet_rain100h_full_set_y_psnr(resolver, shared_data):
     from bench.measures import build_measure
 
     psnr_y = build_measure("psnr_y")
-    dataset = DATASETS.load("rain100h").find(shared_data)
-    derainer = MODELS.load("prenet").build(None, resolver, dataset="rain100h")
+    dataset = DATASETS.load("rain100h").find(offline_ctx(data_root=shared_data))
+    derainer = MODELS.load("prenet").build(None, ctx, dataset="rain100h")
     assert derainer.variant == "Rain100H"
     scores, by_hand = [], []
     for sample in dataset.samples():
         rainy = to_tensor(read_rgb(sample.rainy).copy())
-        out = to_uint8(derainer.derain(rainy), derainer.io.quantise)   # the PNG the official script saves
+        out = to_uint8(derainer.restore(rainy), derainer.io.quantise)   # the PNG the official script saves
         clean = read_rgb(sample.clean)
         scores.append(float(psnr_y(to_tensor(out[0].copy()), to_tensor(clean.copy()))[0]))
         by_hand.append(_y_psnr_by_hand(out[0], clean))

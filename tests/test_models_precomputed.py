@@ -8,7 +8,9 @@ import torch
 from bench.data.base import Sample
 from bench.imageio import read_rgb, to_tensor, write_png
 from bench.models import MODELS
-from bench.models.precomputed import PrecomputedDerainer, PrecomputedMissing, split_model_arg
+from bench.models import split_model_arg
+from bench.models.base import Batch
+from bench.models.precomputed import PrecomputedDerainer, PrecomputedMissing
 
 
 @pytest.fixture()
@@ -64,7 +66,7 @@ def test_size_mismatch_and_tensor_call_are_refused(tmp_path, rain100h_samples):
     with pytest.raises(ValueError, match="must keep the input size"):
         d.derain_ids(rain100h_samples[:1], rainy)
     with pytest.raises(TypeError, match="sample id"):
-        d.derain(rainy)
+        d.derain(Batch.of(rainy))       # a batch without its samples cannot be looked up
 
 
 def test_empty_or_absent_folder(tmp_path):

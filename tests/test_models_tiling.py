@@ -78,10 +78,9 @@ def test_other_errors_are_not_swallowed_and_smallest_tile_fails_clearly():
 def test_budget_and_forced_tile_through_the_derainer(monkeypatch):
     net, x = local_net(2), deterministic_input((1, 3, 90, 100))
     whole = NetworkDerainer("t", net, IOPolicy(clamp_output=False))
-    ref = whole.derain(x)
+    ref = whole.restore(x)
     assert whole.last_tiling is None
     forced = NetworkDerainer("t", net, IOPolicy(clamp_output=False, tile=48, tile_overlap=8))
-    assert torch.allclose(forced.derain(x), ref, atol=1e-5) and forced.last_tiling["tile"] == 48
-    monkeypatch.setenv("BENCH_MAX_PIXELS", str(50 * 50))
-    budget = NetworkDerainer("t", net, IOPolicy(clamp_output=False, tile_overlap=8))
-    assert torch.allclose(budget.derain(x), ref, atol=1e-5) and budget.last_tiling["tile"] == 50
+    assert torch.allclose(forced.restore(x), ref, atol=1e-5) and forced.last_tiling["tile"] == 48
+    budget = NetworkDerainer("t", net, IOPolicy(clamp_output=False, tile_overlap=8), max_pixels=50 * 50)
+    assert torch.allclose(budget.restore(x), ref, atol=1e-5) and budget.last_tiling["tile"] == 50

@@ -1,7 +1,7 @@
 """`bench ls models|datasets|measures|tasks`: what is registered, and whether it can run here."""
 from __future__ import annotations
 
-from bench.config import default_data_root, default_weights_dir
+from bench.config import RunContext
 
 
 def add_arguments(p) -> None:
@@ -10,15 +10,18 @@ def add_arguments(p) -> None:
     p.add_argument("--weights-dir")
 
 
+def _context(args) -> RunContext:
+    return RunContext.from_env(device="cpu", offline=True, data_root=args.data_root, weights_dir=args.weights_dir)
+
+
 def run(args) -> int:
     return {"models": _models, "datasets": _datasets, "measures": _measures, "tasks": _tasks}[args.what](args)
 
 
 def _models(args) -> int:
     from bench.models import MODELS
-    from bench.models.weights import WeightsResolver
 
-    resolver = WeightsResolver(args.weights_dir or default_weights_dir(), offline=True)
+    resolver = _context(args).resolver
     for name in MODELS.names():
         try:
             spec = MODELS.load(name)
@@ -45,10 +48,10 @@ def _models(args) -> int:
 def _datasets(args) -> int:
     from bench.data import DATASETS, resolve_dataset
 
-    root = args.data_root or default_data_root()
+    ctx = _context(args)
     for name in DATASETS.names():
         try:
-            ds = resolve_dataset(name, root)
+            ds = resolve_dataset(name, ctx)
             where = f"found at {ds.root} (layout {ds.layout}, {'paired' if ds.has_clean else 'no GT'})"
         except Exception as e:
             where = f"not found: {e}"

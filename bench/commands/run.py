@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.config import RunConfig, default_data_root, default_weights_dir, load_suite
+from bench.config import RunConfig, RunContext, load_suite
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -30,8 +30,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args) -> RunConfig:
-    from bench.offline import is_offline
-
     suite = load_suite(args.suite)
     chosen = {k: _names(getattr(args, k)) for k in ("models", "datasets", "measures", "tasks")}
     if not args.all and not any(chosen.values()):
@@ -40,29 +38,26 @@ def config_from_args(args) -> RunConfig:
     resolved = {k: (v if v is not None else list(suite.get(k, []))) for k, v in chosen.items()}
     if resolved["tasks"] == ["none"]:
         resolved["tasks"] = []
-    return RunConfig(
-        **resolved,
-        out=Path(args.out),
-        data_root=Path(args.data_root) if args.data_root else default_data_root(),
-        weights_dir=Path(args.weights_dir) if args.weights_dir else default_weights_dir(),
-        device=args.device, limit=args.limit, batch_size=args.batch_size,
-        offline=is_offline(args.offline), fresh=args.fresh,
-    )
+    ctx = RunContext.from_env(device=args.device, offline=args.offline, data_root=args.data_root,
+                              weights_dir=args.weights_dir)
+    return RunConfig(**resolved, out=Path(args.out), context=ctx, limit=args.limit,
+                     batch_size=args.batch_size, fresh=args.fresh)
 
 
 def run(args) -> int:
     from bench.offline import configure
 
     cfg = config_from_args(args)
-    configure(cfg.offline)
+    ctx = cfg.context
+    configure(ctx.offline)
     from bench.report.leaderboard import build
     from bench.report.outputs import leaderboard_frame, write_run_outputs
     from bench.runner import Runner
 
     runner = Runner(cfg)
     print(f"bench run {runner.log.run_id}: models={','.join(cfg.models)} datasets={','.join(cfg.datasets)} "
-          f"device={runner.device} data_root={cfg.data_root} weights_dir={cfg.weights_dir} "
-          f"offline={cfg.offline}", flush=True)
+          f"device={ctx.device} data_root={ctx.data_root} weights_dir={ctx.weights_dir} "
+          f"offline={ctx.offline}", flush=True)
     log = runner.run()
     with log.stage("report"):
         lb = build(runner.store)

@@ -1,4 +1,4 @@
-"""Dataset registry: name -> "module:attr" of an object with ``find(data_root) -> Dataset``.
+"""Dataset registry: name -> "module:attr" of an object with ``find(ctx) -> Dataset`` (ctx: RunContext).
 
 Besides the registered names, ``folder:<path>`` opens any folder (bench/data/folder.py).
 """
@@ -34,9 +34,10 @@ def dataset_spec(name: str, data_root=None):
     return DATASETS.load(name)
 
 
-def resolve_dataset(name: str, data_root):
-    """Locate (or build, for generated sets) a dataset under ``data_root``; raises
+def resolve_dataset(name: str, ctx=None):
+    """Locate (or build, for generated sets) a dataset under ``ctx.data_root``; raises
     DatasetNotFound with the fix, or UnknownName with did-you-mean."""
-    from pathlib import Path
+    from bench.config import RunContext
 
-    return dataset_spec(name, data_root).find(Path(data_root) if data_root else None)
+    ctx = ctx or RunContext()
+    return dataset_spec(name, ctx.data_root).find(ctx)

@@ -50,6 +50,7 @@ class DatasetSpec(Protocol):
     name: str
     description: str
 
-    def find(self, data_root: Path | None) -> Dataset:
-        """Locate under ``data_root`` (or build, for generated sets) or raise DatasetNotFound."""
+    def find(self, ctx) -> Dataset:
+        """Locate under ``ctx.data_root`` (or build, for generated sets, under ``ctx.cache_dir``)
+        or raise DatasetNotFound."""
         ...

@@ -37,9 +37,14 @@ def run(args) -> int:
 
 
 def _root(args):
-    from bench.config import default_data_root
+    return _context(args).data_root
 
-    return Path(args.data_root) if getattr(args, "data_root", None) else default_data_root()
+
+def _context(args):
+    from bench.config import RunContext
+
+    return RunContext.from_env(device="cpu", offline=getattr(args, "offline", None),
+                               data_root=getattr(args, "data_root", None))
 
 
 def _ls(args) -> int:
@@ -50,7 +55,7 @@ def _ls(args) -> int:
     for name in DATASETS.names():
         spec = dataset_spec(name)
         try:
-            ds = resolve_dataset(name, root)
+            ds = resolve_dataset(name, _context(args))
             where = (f"found at {ds.root} (layout {ds.layout}, {'paired' if ds.has_clean else 'no GT'}, "
                      f"labels {ds.label_source}, expected {ds.expected_count or '?'} images)")
         except LookupError as e:
@@ -65,7 +70,7 @@ def _verify(args) -> int:
     from bench.data.verify import format_report, verify, write_manifest
 
     try:
-        ds = resolve_dataset(args.name, _root(args))
+        ds = resolve_dataset(args.name, _context(args))
     except LookupError as e:
         print(f"bench data verify: {e}", file=sys.stderr)
         return 2
@@ -86,7 +91,7 @@ def _fetch(args) -> int:
 
     root = _root(args)
     try:
-        ds = resolve_dataset(args.name, root)
+        ds = resolve_dataset(args.name, _context(args))
         print(f"{args.name}: already present at {ds.root} (layout {ds.layout}); `bench data verify {args.name}` checks it")
         return 0
     except LookupError as e:

@@ -51,7 +51,7 @@ class FolderDataset:
             p = Path(self.data_root) / p
         return p
 
-    def find(self, data_root: Path | None = None) -> Dataset:
+    def find(self, ctx=None) -> Dataset:
         root = self.root()
         if not root.is_dir():
             raise DatasetNotFound(f"{self.name}: {root} is not a folder")

@@ -23,7 +23,9 @@ PAIRS = PairedLayout("synth", "rain", r"(?P<id>.+)\.png", "norain", "{id}.png")
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("BENCH_CACHE", Path.home() / ".cache" / "derain-bench")) / "datasets"
+    from bench.config import environment
+
+    return environment().cache_root / "datasets"
 
 
 def demo_sources() -> list[SourceImage]:
@@ -92,10 +94,10 @@ class GeneratedDataset:
                 h.update(f"{it.id}|{p.name}|{p.stat().st_size}\n".encode())
         return h.hexdigest()[:16]
 
-    def build(self, data_root: Path | None) -> Path:
+    def build(self, data_root: Path | None, cache: Path | None = None) -> Path:
         items, source, label_format = self.items(data_root)
         fp = self.fingerprint(items)
-        out = cache_root() / self.name
+        out = (cache or cache_root()) / self.name
         manifest = out / "synth.json"
         try:
             if json.loads(manifest.read_text()).get("fingerprint") == fp:
@@ -109,8 +111,8 @@ class GeneratedDataset:
         os.replace(tmp, manifest)
         return out
 
-    def find(self, data_root: Path | None) -> Dataset:
-        root = self.build(data_root)
+    def find(self, ctx) -> Dataset:
+        root = self.build(ctx.data_root, ctx.cache_dir / "datasets")
         lister = PAIRS.list
         if self.source_kind == "yolo":
             lister = yolo_label_lister(lister)

@@ -156,7 +156,8 @@ class PairedBenchmark:
                        label_source=source, expected_count=self.expected_count,
                        description=self.description, _lister=lister)
 
-    def find(self, data_root: Path | None) -> Dataset:
+    def find(self, ctx) -> Dataset:
+        data_root = ctx.data_root
         found = self.locate(data_root)
         if found:
             return self.dataset(*found)

@@ -45,12 +45,24 @@ class DownstreamTask:
 
     metrics: tuple[MetricInfo, ...] = ()
 
-    def __init__(self, config: TaskConfig, *, device: str = "cpu", resolver=None, offline: bool = False):
+    def __init__(self, config: TaskConfig, ctx=None):
+        from bench.config import RunContext
+
         self.config = config
         self.name = config.name
-        self.device = device
-        self.resolver = resolver
-        self.offline = offline
+        self.ctx = ctx if ctx is not None else RunContext()
+
+    @property
+    def device(self) -> str:
+        return self.ctx.device
+
+    @property
+    def resolver(self):
+        return self.ctx.resolver
+
+    @property
+    def offline(self) -> bool:
+        return self.ctx.offline
 
     def ensure_ready(self) -> None:
         """Load the vision model now, raising TaskUnavailable (weights missing offline, backend not

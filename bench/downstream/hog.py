@@ -35,8 +35,8 @@ class HogPeople(InstanceTask):
     iou_type = "bbox"
     kind = "people"
 
-    def __init__(self, config, *, device="cpu", resolver=None, offline=False):
-        super().__init__(config, device=device, resolver=resolver, offline=offline)
+    def __init__(self, config, ctx=None):
+        super().__init__(config, ctx)
         self._hog = None
 
     def model_description(self) -> str:

@@ -33,8 +33,8 @@ class InstanceTask(DownstreamTask):
     iou_type = "bbox"
     kind = "detections"
 
-    def __init__(self, config: TaskConfig, *, device: str = "cpu", resolver=None, offline: bool = False):
-        super().__init__(config, device=device, resolver=resolver, offline=offline)
+    def __init__(self, config: TaskConfig, ctx=None):
+        super().__init__(config, ctx)
         self.params = parse_params(self.Params, config.params, f"task {config.name!r}")
         p = self.params.metric_prefix
         self.metrics = (

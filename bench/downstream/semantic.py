@@ -73,8 +73,8 @@ def confusion(pred: np.ndarray, label: np.ndarray, n: int) -> np.ndarray:
 
 
 class SemanticSegmentation(DownstreamTask):
-    def __init__(self, config, *, device="cpu", resolver=None, offline=False):
-        super().__init__(config, device=device, resolver=resolver, offline=offline)
+    def __init__(self, config, ctx=None):
+        super().__init__(config, ctx)
         self.params = p = parse_params(SemanticParams, config.params, f"task {config.name!r}")
         if p.label_set not in LABEL_SETS:
             raise ValueError(f"task {config.name!r}: label_set {p.label_set!r} not one of {', '.join(LABEL_SETS)}")

@@ -72,8 +72,7 @@ def load_task_configs(tasks_dir: str | Path | None = None) -> dict[str, TaskConf
     return configs
 
 
-def build_task(name: str | TaskConfig, device: str = "cpu", resolver=None, offline: bool = False,
-               tasks_dir: str | Path | None = None) -> DownstreamTask:
+def build_task(name: str | TaskConfig, ctx=None, tasks_dir: str | Path | None = None) -> DownstreamTask:
     """A ready task; cheap (the vision model loads on the first predict). Parameter errors raise
     TaskConfigError; missing weights surface as TaskUnavailable from identity()/protocol()/predict()."""
     if isinstance(name, TaskConfig):
@@ -88,7 +87,7 @@ def build_task(name: str | TaskConfig, device: str = "cpu", resolver=None, offli
             raise UnknownName(f"unknown task {name!r}.{hint} Defined in tasks/: {', '.join(configs)}.")
         config = configs[name]
     cls = TASK_TYPES.load(config.type)
-    return cls(config, device=device, resolver=resolver, offline=offline)
+    return cls(config, ctx)
 
 
 def label_source_for(config: TaskConfig, dataset) -> str:

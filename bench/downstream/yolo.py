@@ -76,8 +76,8 @@ class YoloDetection(InstanceTask):
     kind = "boxes"
     yolo_tasks = ("detect", "segment")   # a seg model also yields boxes
 
-    def __init__(self, config, *, device="cpu", resolver=None, offline=False):
-        super().__init__(config, device=device, resolver=resolver, offline=offline)
+    def __init__(self, config, ctx=None):
+        super().__init__(config, ctx)
         self._model = None
         self._weights: tuple[str, Path | None, str | None] | None = None
 
@@ -98,7 +98,7 @@ class YoloDetection(InstanceTask):
             else:
                 from bench.models.weights import WeightsMissing, WeightsMismatch, WeightsResolver
 
-                resolver = self.resolver or WeightsResolver(offline=self.offline)
+                resolver = self.resolver
                 try:
                     _, path = resolver.resolve(p.weights, "yolo")
                 except (WeightsMissing, WeightsMismatch) as e:
@@ -115,7 +115,7 @@ class YoloDetection(InstanceTask):
                 return f"{self.params.weights} ({e})", Path(self.params.weights), None
         from bench.models.weights import WeightsResolver
 
-        r = self.resolver or WeightsResolver(offline=True)
+        r = self.resolver
         local = WeightsResolver(r.weights_dir, r.cache_dir, offline=True)
         try:
             _, path = local.resolve(self.params.weights, "yolo")

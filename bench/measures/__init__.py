@@ -1,4 +1,4 @@
-"""Measure registry: name -> "module:attr" of a zero-argument factory returning a Measure.
+"""Measure registry: name -> "module:attr" of a factory ``f(ctx) -> Measure`` (ctx: RunContext).
 
 Names starting with ``pyiqa:`` (e.g. ``pyiqa:lpips``) are not in the table: ``build_measure``
 hands them to the optional pyiqa adapter (bench/measures/pyiqa_adapter.py).
@@ -17,17 +17,11 @@ MEASURES = Registry("measure", {
 })
 
 
-def build_measure(name: str, **run_context):
+def build_measure(name: str, ctx=None):
     """A ready Measure for a registered name, or for ``pyiqa:<metric>`` when pyiqa is installed.
-
-    ``run_context`` (weights_dir, offline) reaches the factories that declare those parameters —
-    e.g. NIQE, whose pristine model is resolved like a checkpoint."""
+    Every factory receives the run's RunContext (None outside a run)."""
     if name.startswith("pyiqa:"):
         from bench.measures.pyiqa_adapter import build
 
         return build(name)
-    import inspect
-
-    factory = MEASURES.load(name)
-    accepted = inspect.signature(factory).parameters
-    return factory(**{k: v for k, v in run_context.items() if k in accepted})
+    return MEASURES.load(name)(ctx)

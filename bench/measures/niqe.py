@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 from functools import lru_cache
 
 import numpy as np
@@ -191,24 +192,21 @@ def load_pristine(path: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor]:
     return mu, cov
 
 
-def resolve_pristine(weights_dir: str | os.PathLike | None = None, offline: bool | None = None):
-    """Path of ``niqe_pris_params.npz`` via the weights registry (configs/weights.yaml: niqe@pris):
-    --weights-dir / $BENCH_WEIGHTS, then the cache, then download with sha256 check when online."""
-    from bench.models.weights import WeightsResolver
-    from bench.offline import is_offline
+PACKAGED = "niqe_pris_params.npz"       # bench/measures/data/, provenance in PROVENANCE.md there
+PACKAGED_SHA256 = "2a7c182a68c9e7f1b2e2e5ec723279d6f65d912b6fcaf37eb2bf03d7367c4296"
 
-    from bench.models.weights import WeightsMissing
 
-    resolver = WeightsResolver(weights_dir or os.environ.get("BENCH_WEIGHTS"), offline=is_offline(offline))
-    try:
-        return resolver.resolve("pris", model="niqe")[1]
-    except WeightsMissing:
-        raise
-    except OSError as e:  # download attempted and failed (no network, proxy, ...)
-        entry = resolver.entry("niqe", "pris")
-        where = (resolver.weights_dir or resolver.cache_dir) / entry["file"]
-        raise WeightsMissing(f"niqe: pristine model not found locally and the download failed ({e}); "
-                             f"download {entry['url']} and place it at {where} (sha256 {entry['sha256']})") from e
+def packaged_pristine() -> Path:
+    """The official parameters shipped with the package (checked against their sha256)."""
+    from importlib import resources
+
+    from bench.hashing import sha256_file
+
+    path = Path(str(resources.files("bench.measures") / "data" / PACKAGED))
+    if sha256_file(path) != PACKAGED_SHA256:
+        raise ValueError(f"{path}: sha256 differs from the official NIQE parameters ({PACKAGED_SHA256}); "
+                         "reinstall derain-bench")
+    return path
 
 
 class NIQE(Measure):
@@ -217,14 +215,13 @@ class NIQE(Measure):
         description=f"NIQE, {VARIANT}; grey = MATLAB rgb2gray (uint8), lower is better",
     )
 
-    def __init__(self, params_path: str | os.PathLike | None = None, weights_dir: str | os.PathLike | None = None,
-                 offline: bool | None = None):
-        self._path, self._weights_dir, self._offline = params_path, weights_dir, offline
+    def __init__(self, params_path: str | os.PathLike | None = None):
+        self._path = params_path
         self._params: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def params(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if self._params is None:  # resolved on first use, so listing measures needs no files
-            self._params = load_pristine(self._path or resolve_pristine(self._weights_dir, self._offline))
+        if self._params is None:  # read on first use, so listing measures reads no file
+            self._params = load_pristine(self._path or packaged_pristine())
         return self._params
 
     def __call__(self, output: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
@@ -240,7 +237,7 @@ class NIQE(Measure):
             return mvg_distance(niqe_features(gray), mu_p, cov_p)
 
 
-def niqe(weights_dir: str | os.PathLike | None = None, offline: bool | None = None) -> NIQE:
-    """NIQE (original LIVE release, official pristine parameters), no reference, lower is better.
-    The run's --weights-dir and --offline decide where its parameters come from."""
-    return NIQE(weights_dir=weights_dir, offline=offline)
+def niqe(ctx=None) -> NIQE:
+    """NIQE (original LIVE release, official pristine parameters shipped with the package),
+    no reference, lower is better."""
+    return NIQE()

@@ -43,12 +43,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.imageio import to_tensor
     from bench.measures import reference_numpy as ref
-    from bench.measures.niqe import NIQE, load_pristine, resolve_pristine
+    from bench.measures.niqe import NIQE, load_pristine, packaged_pristine
     from bench.measures.psnr import psnr_y
     from bench.measures.ssim import ssim_y
 
     torch.set_num_threads(args.threads)
-    params = resolve_pristine(args.weights_dir)
+    params = packaged_pristine()
     mu_p, cov_p = (t.numpy() for t in load_pristine(params))
     psnr, ssim, niqe = psnr_y(), ssim_y(), NIQE(params_path=params)
     pairs = _pairs(Path(args.data_root), args.pairs)

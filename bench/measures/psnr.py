@@ -32,16 +32,16 @@ def make_psnr(name: str, protocol: Protocol) -> FullReference:
     return FullReference(info, psnr_planes)
 
 
-def psnr_y() -> FullReference:
+def psnr_y(ctx=None) -> FullReference:
     """Y-PSNR, PReNet protocol (float Y): the table default."""
     return make_psnr("psnr_y", PRENET)
 
 
-def psnr_y_uint8() -> FullReference:
+def psnr_y_uint8(ctx=None) -> FullReference:
     """Y-PSNR, MPRNet/Restormer/DRSformer protocol (uint8-rounded Y)."""
     return make_psnr("psnr_y_uint8", MPRNET)
 
 
-def psnr_rgb() -> FullReference:
+def psnr_rgb(ctx=None) -> FullReference:
     """RGB PSNR over all three channels (= scikit-image peak_signal_noise_ratio, data_range 255)."""
     return make_psnr("psnr_rgb", RGB)

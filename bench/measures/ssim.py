@@ -119,22 +119,22 @@ def make_ssim(name: str, protocol: Protocol) -> FullReference:
     return FullReference(info, ssim_planes)
 
 
-def ssim_y() -> FullReference:
+def ssim_y(ctx=None) -> FullReference:
     """Y-SSIM, PReNet protocol (float Y): the table default."""
     return make_ssim("ssim_y", PRENET)
 
 
-def ssim_y_uint8() -> FullReference:
+def ssim_y_uint8(ctx=None) -> FullReference:
     """Y-SSIM, MPRNet/Restormer/DRSformer protocol (uint8-rounded Y)."""
     return make_ssim("ssim_y_uint8", MPRNET)
 
 
-def ssim_rgb() -> FullReference:
+def ssim_rgb(ctx=None) -> FullReference:
     """RGB SSIM, mean over channels (= scikit-image configured as Wang, data_range 255)."""
     return make_ssim("ssim_rgb", RGB)
 
 
-def ssim_y_autodown() -> FullReference:
+def ssim_y_autodown(ctx=None) -> FullReference:
     """Y-SSIM exactly as PReNet's statistic/ssim.m (Wang's automatic downsampling): equals
     ssim_y below a 384 px short side, differs above (e.g. 512×512 SPA-Data: factor 2)."""
     from bench.measures.protocols import PRENET_AUTODOWN

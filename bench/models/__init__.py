@@ -1,4 +1,8 @@
-"""Model registry: name -> "module:attr" of a spec with ``build(variant, resolver, device, dataset)``."""
+"""Model registry: name -> "module:attr" of a spec with ``build(variant, ctx, dataset) -> Derainer``.
+
+A model argument is ``name``, ``name@weights`` (an id of its weights YAML or a checkpoint path) or
+``precomputed:<dir>``; ``split_model_arg`` is the one parser of that syntax.
+"""
 from bench.registry import Registry
 
 MODELS = Registry("model", {
@@ -16,3 +20,11 @@ MODELS = Registry("model", {
     "rdmc-crop": "bench.models.rdmc:SPEC_OFFICIAL_CROP",
     "precomputed": "bench.models.precomputed:SPEC",
 })
+
+
+def split_model_arg(arg: str) -> tuple[str, str | None]:
+    """'precomputed:<dir>' or 'precomputed@<dir>' -> ('precomputed', '<dir>'); 'name@v' -> (name, v)."""
+    if arg.startswith("precomputed:"):
+        return "precomputed", arg.split(":", 1)[1]
+    name, _, variant = arg.partition("@")
+    return name, variant or None

@@ -35,16 +35,39 @@ class IOPolicy:
         return (h - nh) // 2, (w - nw) // 2, nh, nw
 
 
+@dataclass
+class Batch:
+    """What the runner hands a derainer: the samples and their decoded pixels, float32 N×3×H×W
+    RGB in [0, 1] (``clean`` is None when any sample lacks ground truth)."""
+
+    samples: list[Any]
+    rainy: torch.Tensor
+    clean: torch.Tensor | None = None
+
+    @classmethod
+    def of(cls, rainy: torch.Tensor, clean: torch.Tensor | None = None, samples: list[Any] | None = None) -> "Batch":
+        return cls(samples or [None] * len(rainy), rainy, clean)
+
+
+class ModelNotApplicable(LookupError):
+    """A model that cannot run on a dataset (the ``clean`` oracle without ground truth); the runner
+    skips the pair with this message."""
+
+
 class Derainer:
-    """Base for everything the runner can call. Subclasses implement ``derain``."""
+    """The one contract the runner knows: ``derain(batch) -> N×3×H×W`` float RGB in [0, 1].
+
+    ``cost()`` returns params/GFLOPs for networks and None for oracles and precomputed outputs
+    (they have no cost and no forward time to report). ``deviations`` describes, per image of the
+    last batch, anything that changed how it was computed (tiling, a retry after out-of-memory)."""
 
     name: str = ""
     variant: str | None = None          # e.g. the training set of the checkpoint
     weights_sha256: str | None = None
     weights_path: str | None = None
     io: IOPolicy = IOPolicy()
-    uses_clean: bool = False            # only the `clean` oracle
     cache_output: bool = True           # oracles are free to recompute: no PNG cache
+    code_version: str = "1"             # bump when the model's code changes its outputs
 
     @property
     def key(self) -> str:
@@ -56,12 +79,18 @@ class Derainer:
     def label(self) -> str:
         return self.name if not self.variant else f"{self.name}@{self.variant}"
 
-    def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
+    def derain(self, batch: Batch) -> torch.Tensor:
         raise NotImplementedError
+
+    def cost(self) -> dict[str, Any] | None:
+        return None
+
+    def deviations(self) -> list[dict[str, Any] | None]:
+        return []
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "variant": self.variant, "weights_sha256": self.weights_sha256,
-                "weights_path": self.weights_path, "io": self.io.as_dict()}
+                "weights_path": self.weights_path, "io": self.io.as_dict(), "code_version": self.code_version}
 
 
 class NetworkDerainer(Derainer):
@@ -69,18 +98,32 @@ class NetworkDerainer(Derainer):
 
     def __init__(self, name: str, net: nn.Module, io: IOPolicy, device: torch.device | str = "cpu",
                  variant: str | None = None, weights_path: str | None = None,
-                 weights_sha256: str | None = None):
+                 weights_sha256: str | None = None, max_pixels: int | None = None):
         self.name, self.variant, self.io = name, variant, io
+        self.max_pixels = max_pixels
+        self._last_n = 0
         self.weights_path, self.weights_sha256 = weights_path, weights_sha256
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         self.last_tiling: dict[str, Any] | None = None   # how the last image was run (None = whole)
 
+    def derain(self, batch: Batch) -> torch.Tensor:
+        return self.restore(batch.rainy)
+
     @torch.no_grad()
-    def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
+    def restore(self, rainy: torch.Tensor) -> torch.Tensor:
+        """The tensor path: I/O policy in, network, I/O policy out (float N×3×H×W in [0, 1])."""
         x = self._prepare(rainy.to(self.device))
         y = self._forward(x)
         return self._finish(y, rainy.shape[-2:]).cpu()
+
+    def cost(self) -> dict[str, Any] | None:
+        from bench.models.cost import cost_columns
+
+        return cost_columns(self)
+
+    def deviations(self) -> list[dict[str, Any] | None]:
+        return [self.last_tiling] * self._last_n if self.last_tiling else []
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         lo, hi = self.io.input_range
@@ -99,7 +142,8 @@ class NetworkDerainer(Derainer):
         # Whole image when it fits; tiles (IOPolicy.tile, a pixel budget, or after an OOM) otherwise.
         from bench.models.tiling import forward_maybe_tiled
 
-        y, self.last_tiling = forward_maybe_tiled(self.net, x, self.io)
+        y, self.last_tiling = forward_maybe_tiled(self.net, x, self.io, self.max_pixels)
+        self._last_n = len(x)
         return y
 
     def _finish(self, y: torch.Tensor, in_size: tuple[int, int]) -> torch.Tensor:
@@ -128,21 +172,24 @@ class ModelSpec:
     published_weights: bool = True
     notes: str = ""
 
-    def build(self, variant: str | None, resolver, device: str | torch.device = "cpu",
-              dataset: str | None = None) -> NetworkDerainer:
+    def build(self, variant: str | None, ctx, dataset=None) -> NetworkDerainer:
+        """The derainer with weights ``variant`` (an id in its weights YAML, or a file path), else
+        those trained for ``dataset`` (a Dataset or its name), else the default. ``ctx``: RunContext."""
         from bench.models.weights import load_state_dict
 
         wid = self.pick_weights(variant, dataset)
-        entry, path = resolver.resolve(wid, model=self.name)
+        entry, path = ctx.resolver.resolve(wid, model=self.name)
         net = self.build_network()
         state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
         net.load_state_dict(state, strict=True)
-        return NetworkDerainer(self.name, net, self.io, device, variant=entry.get("variant", wid),
-                               weights_path=str(path), weights_sha256=resolver.sha256(path))
+        return NetworkDerainer(self.name, net, self.io, ctx.device, variant=entry.get("variant", wid),
+                               weights_path=str(path), weights_sha256=ctx.resolver.sha256(path),
+                               max_pixels=ctx.max_pixels)
 
-    def pick_weights(self, variant: str | None, dataset: str | None) -> str:
+    def pick_weights(self, variant: str | None, dataset=None) -> str:
         if variant:
             return variant
+        dataset = getattr(dataset, "name", dataset)
         if dataset and dataset in self.weights_for_dataset:
             return self.weights_for_dataset[dataset]
         if not self.weights:

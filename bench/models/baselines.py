@@ -5,26 +5,25 @@ from dataclasses import dataclass
 
 import torch
 
-from bench.models.base import Derainer, IOPolicy
+from bench.models.base import Batch, Derainer, IOPolicy, ModelNotApplicable
 
 
 class Identity(Derainer):
     name = "rainy"
     cache_output = False
 
-    def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
-        return rainy
+    def derain(self, batch: Batch) -> torch.Tensor:
+        return batch.rainy
 
 
 class GroundTruth(Derainer):
     name = "clean"
-    uses_clean = True
     cache_output = False
 
-    def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
-        if clean is None:
-            raise ValueError("the `clean` oracle needs ground truth; this dataset has none")
-        return clean
+    def derain(self, batch: Batch) -> torch.Tensor:
+        if batch.clean is None:
+            raise ValueError("the `clean` oracle needs ground truth; this image has none")
+        return batch.clean
 
 
 @dataclass(frozen=True)
@@ -35,11 +34,14 @@ class BaselineSpec:
     io: IOPolicy = IOPolicy()
     weights: tuple[str, ...] = ()
     published_weights: bool = True
-    needs_clean: bool = False
+    requires_ground_truth: bool = False
 
-    def build(self, variant=None, resolver=None, device="cpu", dataset=None) -> Derainer:
+    def build(self, variant=None, ctx=None, dataset=None) -> Derainer:
+        if self.requires_ground_truth and dataset is not None and not getattr(dataset, "has_clean", True):
+            raise ModelNotApplicable(f"{self.name}: {getattr(dataset, 'name', dataset)} has no ground truth")
         return self.cls()
 
 
 RAINY = BaselineSpec("rainy", "Rainy input (no deraining; lower bound)", Identity)
-CLEAN = BaselineSpec("clean", "Ground truth (oracle; upper bound where GT exists)", GroundTruth, needs_clean=True)
+CLEAN = BaselineSpec("clean", "Ground truth (oracle; upper bound where GT exists)", GroundTruth,
+                     requires_ground_truth=True)

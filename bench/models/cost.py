@@ -14,10 +14,8 @@ weights (cost does not depend on weight values), and the table says so.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -74,7 +72,7 @@ def time_derainer(derainer, size=STATED_SIZE, reps: int = 3, warmup: int = 1) ->
     for i in range(warmup + reps):
         _sync(device)
         t0 = time.perf_counter()
-        derainer.derain(x)
+        derainer.restore(x)
         _sync(device)
         if i >= warmup:
             times.append(1000.0 * (time.perf_counter() - t0))
@@ -101,21 +99,21 @@ def cost_columns(derainer, size=STATED_SIZE, time_it: bool = False, reps: int = 
     return out
 
 
-def _derainer_for(name: str, spec, resolver, device):
+def _derainer_for(name: str, spec, ctx):
     """The registered model with its default weights, else deterministic weights (for cost only)."""
     from bench.models.base import NetworkDerainer
     from bench.models.weights import WeightsMissing
 
     try:
-        return spec.build(None, resolver, device), "official"
+        return spec.build(None, ctx), "official"
     except WeightsMissing:
         net = fill_deterministic(spec.build_network(), seed=0)
-        return NetworkDerainer(name, net, spec.io, device, variant="deterministic"), "deterministic (none here)"
+        return NetworkDerainer(name, net, spec.io, ctx.device, variant="deterministic"), "deterministic (none here)"
 
 
 def perf_main(argv: list[str] | None = None) -> int:
+    from bench.config import RunContext
     from bench.models import MODELS
-    from bench.models.weights import WeightsResolver
 
     p = argparse.ArgumentParser(prog="bench perf models", description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="*", help="default: every registered network")
@@ -125,12 +123,12 @@ def perf_main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--no-time", action="store_true", help="params and GFLOPs only")
     p.add_argument("--threads", type=int, default=2, help="CPU threads (torch.set_num_threads)")
-    p.add_argument("--weights-dir", default=os.environ.get("BENCH_WEIGHTS") or _default_weights())
+    p.add_argument("--weights-dir", help="checkpoints (default: $BENCH_WEIGHTS)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     size = tuple(int(v) for v in args.size.lower().split("x"))
-    resolver = WeightsResolver(args.weights_dir, offline=True)
     device = torch.device(args.device)
+    ctx = RunContext.from_env(device=args.device, offline=True, weights_dir=args.weights_dir)
     print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}, "
           f"{args.threads} threads), input 1x3x{size[0]}x{size[1]}; GFLOPs = torch flop_counter rules (2 per MAC), "
           f"ms = median of {args.reps} after {args.warmup} warm-up")
@@ -146,7 +144,7 @@ def perf_main(argv: list[str] | None = None) -> int:
         if not hasattr(spec, "build_network"):
             continue  # oracles and precomputed outputs have no network
         try:
-            derainer, weights = _derainer_for(name, spec, resolver, device)
+            derainer, weights = _derainer_for(name, spec, ctx)
             c = cost_columns(derainer, size, time_it=not args.no_time, reps=args.reps, warmup=args.warmup)
         except Exception as e:  # one broken model must not hide the others
             print(f"{name:<13} failed: {e.__class__.__name__}: {e}")
@@ -155,8 +153,3 @@ def perf_main(argv: list[str] | None = None) -> int:
         ms = f"{c['ms_per_image']:10.1f}" if "ms_per_image" in c else f"{'-':>10}"
         print(f"{name:<13} {weights:<26} {c['params']:>10,} {c['gflops']:9.1f} {c['gmacs']:9.1f} {net_in:>10} {ms}")
     return 0
-
-
-def _default_weights() -> str | None:
-    shared = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
-    return str(shared) if shared.is_dir() else None

@@ -7,8 +7,7 @@ with any image suffix. If none exists and the id is numeric, a file whose stem e
 (``rain-001_out.png`` ↔ id ``1``) is used when exactly one file does. A missing file raises
 ``PrecomputedMissing`` naming the id, the folder and every name tried.
 
-The runner passes tensors, not samples, to ``derain``; for this derainer it must call
-``derain_ids(ids, rainy)`` (or ``output_for(sample)`` per sample) instead — see ``needs_sample_ids``.
+Like every derainer it receives a ``Batch``; it reads the files of ``batch.samples``.
 """
 from __future__ import annotations
 
@@ -21,24 +20,15 @@ from typing import Any, Iterable
 import torch
 
 from bench.imageio import IMAGE_SUFFIXES, read_rgb, to_tensor
-from bench.models.base import Derainer, IOPolicy
+from bench.models.base import Batch, Derainer, IOPolicy
 
 
 class PrecomputedMissing(FileNotFoundError):
     """No output file for a sample id; the message names the id, the folder and the names tried."""
 
 
-def split_model_arg(arg: str) -> tuple[str, str | None]:
-    """'precomputed:<dir>' or 'precomputed@<dir>' -> ('precomputed', '<dir>'); 'name@v' -> (name, v)."""
-    if arg.startswith("precomputed:"):
-        return "precomputed", arg.split(":", 1)[1]
-    name, _, variant = arg.partition("@")
-    return name, variant or None
-
-
 class PrecomputedDerainer(Derainer):
     name = "precomputed"
-    needs_sample_ids = True      # the runner must call derain_ids / output_for, not derain
     cache_output = False         # the files already are the outputs
     io = IOPolicy(quantise="round")  # files hold uint8 values already; rounding leaves them unchanged
 
@@ -124,9 +114,10 @@ class PrecomputedDerainer(Derainer):
             outs.append(y)
         return torch.cat(outs)
 
-    def derain(self, rainy: torch.Tensor, clean: torch.Tensor | None = None) -> torch.Tensor:
-        raise TypeError("precomputed outputs are looked up by sample id: call derain_ids(samples, rainy) "
-                        "or output_for(sample), not derain(tensor)")
+    def derain(self, batch: Batch) -> torch.Tensor:
+        if any(s is None for s in batch.samples):
+            raise TypeError("precomputed outputs are looked up by sample id: the batch must carry its samples")
+        return self.derain_ids(batch.samples, batch.rainy)
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
@@ -143,9 +134,8 @@ class PrecomputedSpec:
     io: IOPolicy = PrecomputedDerainer.io
     weights: tuple[str, ...] = ()
     published_weights: bool = True
-    needs_clean: bool = False
 
-    def build(self, variant=None, resolver=None, device="cpu", dataset=None) -> PrecomputedDerainer:
+    def build(self, variant=None, ctx=None, dataset=None) -> PrecomputedDerainer:
         if not variant:
             raise PrecomputedMissing("precomputed needs a folder: precomputed:<dir> (or precomputed@<dir>)")
         folder, _, pattern = str(variant).partition("?pattern=")

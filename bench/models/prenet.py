@@ -129,11 +129,11 @@ class PReNetSpec(ModelSpec):
 
     network_for_weights: dict[str, Callable[[], nn.Module]] = field(default_factory=dict)
 
-    def build(self, variant, resolver, device="cpu", dataset=None) -> NetworkDerainer:
+    def build(self, variant, ctx, dataset=None) -> NetworkDerainer:
         wid = self.pick_weights(variant, dataset)
         builder = self.network_for_weights.get(wid)
         spec = self if builder is None else dataclasses.replace(self, build_network=builder)
-        return ModelSpec.build(spec, wid, resolver, device, dataset)
+        return ModelSpec.build(spec, wid, ctx, dataset)
 
 
 # Official test scripts: RGB in [0, 1], any size (all convs stride 1, padding 1), clamp, np.uint8(255*x).

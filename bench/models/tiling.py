@@ -16,7 +16,6 @@ the tile side is halved and the image retried, down to a minimum tile.
 from __future__ import annotations
 
 import math
-import os
 from typing import Any, Callable
 
 import torch
@@ -41,11 +40,9 @@ def is_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg)
 
 
-def max_pixels(device: torch.device) -> int:
-    env = os.environ.get("BENCH_MAX_PIXELS")
-    if env:
-        return int(float(env))
-    return DEFAULT_MAX_PIXELS.get(device.type, DEFAULT_MAX_PIXELS["cpu"])
+def max_pixels(device: torch.device, override: int | None = None) -> int:
+    """Pixel budget for one forward pass: the run's setting ($BENCH_MAX_PIXELS) or the device default."""
+    return int(override) if override else DEFAULT_MAX_PIXELS.get(device.type, DEFAULT_MAX_PIXELS["cpu"])
 
 
 def _floor_to(v: int, multiple: int) -> int:
@@ -116,14 +113,15 @@ def tiled_forward(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, t
 
 
 def forward_maybe_tiled(net: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, io,
-                        min_tile: int = MIN_TILE) -> tuple[torch.Tensor, dict[str, Any] | None]:
+                        budget: int | None = None, min_tile: int = MIN_TILE) -> tuple[torch.Tensor, dict[str, Any] | None]:
     """Whole image if it fits, else tiles; halve the tile after an OOM. Returns (output, tiling info)."""
     h, w = x.shape[-2:]
     multiple = max(1, io.multiple)
     overlap = io.tile_overlap
     tile = io.tile
-    if tile is None and h * w > max_pixels(x.device):
-        tile = int(math.sqrt(max_pixels(x.device)))
+    limit = max_pixels(x.device, budget)
+    if tile is None and h * w > limit:
+        tile = int(math.sqrt(limit))
     smallest = _floor_to(max(min_tile, 2 * overlap + multiple), multiple)
     tried = []
     while True:

@@ -54,7 +54,9 @@ def dataset_fallback(data_root: Path | None, oracle_models: dict[str, str]):
     @functools.lru_cache(maxsize=None)
     def samples(dataset: str) -> dict:
         try:
-            return {s.id: s for s in DATASETS.load(dataset).find(data_root).samples()}
+            from bench.config import RunContext
+
+            return {s.id: s for s in DATASETS.load(dataset).find(RunContext(data_root=data_root)).samples()}
         except Exception:  # not registered or not on disk: the grid panel says "missing"
             return {}
 
