@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.data import DATASETS  # noqa: E402
 from bench.imageio import read_rgb, to_tensor, to_uint8  # noqa: E402
 from bench.models import MODELS  # noqa: E402
-from bench.models.weights import WeightsResolver  # noqa: E402
+from bench.config import RunContext, environment  # noqa: E402
 
 
 def y_channel(rgb_u8: np.ndarray) -> np.ndarray:
@@ -41,18 +40,18 @@ def main() -> None:
     ap.add_argument("--skip", type=int, default=0, help="start after the first N images (to split a run)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    shared = Path(os.environ.get("BENCH_SHARED", "../shared"))
-    dataset = DATASETS.load("rain100h").find(shared / "data")
-    resolver = WeightsResolver(shared / "weights", offline=True)
+    shared = environment().shared or Path("../shared")
+    ctx = RunContext(device="cpu", offline=True, data_root=shared / "data", weights_dir=shared / "weights")
+    dataset = DATASETS.load("rain100h").find(ctx)
     samples = list(dataset.samples())[a.skip:][: a.limit]
     for name in a.models:
-        derainer = MODELS.load(name).build(None, resolver, dataset="rain100h")
-        derainer.derain(to_tensor(read_rgb(samples[0].rainy).copy()))  # warm-up
+        derainer = MODELS.load(name).build(None, ctx, dataset="rain100h")
+        derainer.restore(to_tensor(read_rgb(samples[0].rainy).copy()))  # warm-up
         psnr, ssim, secs = [], [], []
         for s in samples:
             rainy = to_tensor(read_rgb(s.rainy).copy())
             t0 = time.perf_counter()
-            out = derainer.derain(rainy)
+            out = derainer.restore(rainy)
             secs.append(time.perf_counter() - t0)
             yo, yg = y_channel(to_uint8(out, derainer.io.quantise)[0]), y_channel(read_rgb(s.clean))
             psnr.append(10 * math.log10(1.0 / np.mean((yo / 255 - yg / 255) ** 2)))
