@@ -44,7 +44,9 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
             arr = _to_rgb8(im, path)
     except Image.DecompressionBombError as e:
         raise ImageError(f"{path}: refused as too large to decode safely ({e}); downscale it or evaluate a crop.") from e
-    except UnidentifiedImageError as e:
+    except (UnidentifiedImageError, ImportError) as e:
+        # ImportError: Ultralytics patches Image.open to load an optional HEIF plugin after PIL
+        # fails to identify a file; without the plugin the file is just as unreadable.
         raise ImageError(f"{path}: not a readable image ({e.__class__.__name__}). Replace or remove the file.") from e
     except (OSError, SyntaxError) as e:  # truncated data, broken chunks
         raise ImageError(f"{path}: image data is damaged ({e}). Re-copy it from the dataset source.") from e
