@@ -191,7 +191,11 @@ class RunConfig:
     limit: int | None = None
     batch_size: int = 1
     fresh: bool = False
+    shard: tuple[int, int] | None = None   # (index, count): every count-th image from index (Ray)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def in_shard(self, position: int) -> bool:
+        return self.shard is None or position % self.shard[1] == self.shard[0]
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k != "context"}

@@ -142,6 +142,8 @@ class Runner:
         for i, sample in enumerate(dataset.samples()):
             if self.cfg.limit is not None and i >= self.cfg.limit:
                 break
+            if not self.cfg.in_shard(i):
+                continue
             finished = done.get(sample.id, set())
             work = Work(sample, {n: m for n, m in wanted.items() if n not in finished},
                         [s for s in slots if s.unavailable is None and s.unit not in finished])

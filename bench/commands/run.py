@@ -27,6 +27,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--offline", action="store_true", default=None,
                    help="never touch the network (default: $BENCH_OFFLINE)")
     p.add_argument("--fresh", action="store_true", help="recompute everything this run selects")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="run (model, dataset, shard) units as Ray tasks: a local cluster, or ADDRESS "
+                        "(host:6379) of a running one; needs derain-bench[ray]")
+    p.add_argument("--shards", type=int, default=2, help="with --ray: shards per (model, dataset) (default 2)")
 
 
 def config_from_args(args) -> RunConfig:
@@ -54,15 +58,30 @@ def run(args) -> int:
     from bench.report.outputs import leaderboard_frame, write_run_outputs
     from bench.runner import Runner
 
-    runner = Runner(cfg)
-    print(f"bench run {runner.log.run_id}: models={','.join(cfg.models)} datasets={','.join(cfg.datasets)} "
+    from bench.store import Store
+    from bench.summary import RunLog
+
+    log = RunLog(cfg)
+    print(f"bench run {log.run_id}: models={','.join(cfg.models)} datasets={','.join(cfg.datasets)} "
           f"device={ctx.device} data_root={ctx.data_root} weights_dir={ctx.weights_dir} "
-          f"offline={ctx.offline}", flush=True)
-    log = runner.run()
+          f"offline={ctx.offline}" + (f" ray={args.ray or 'local'} shards={args.shards}" if args.ray is not None else ""),
+          flush=True)
+    if args.ray is not None:
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            print("bench run --ray: Ray is not installed; pip install 'derain-bench[ray]'", flush=True)
+            return 2
+        from bench.distributed import run_on_ray
+
+        run_on_ray(cfg, args.ray or None, args.shards, log)
+    else:
+        Runner(cfg, log).run()
+    store = Store(Path(cfg.out) / "store.sqlite")
     with log.stage("report"):
-        lb = build(runner.store)
+        lb = build(store)
         written = write_run_outputs(lb, cfg.out)
-    log.write(runner.store)
+    log.write(store)
     table = leaderboard_frame(lb)
     if not table.empty:
         show = [c for c in table.columns if c not in ("model_key", "protocol")]
