@@ -82,7 +82,7 @@ def test_weights_as_explicit_pt_path(pairs, tmp_path):
     path = tmp_path / "my-yolo.pt"
     task._load().save(str(path))
     loaded = build_task(TaskConfig("t", "yolo_detect", "pseudo", {"weights": str(path), "conf": 0.25, "imgsz": 320}),
-                        offline=True, resolver=WeightsResolver(offline=True))
+                        offline_ctx())
     assert "my-yolo.pt sha256" in loaded.protocol("gt")
     # Ultralytics saves checkpoints in FP16: boxes move by a fraction of a pixel (and tied scores may
     # reorder, so greedy matching among near-duplicates may pair differently); the objects stay.

@@ -92,7 +92,7 @@ def test_our_rgb_input_is_what_the_official_scripts_feed(shared_data):
 
 
 @pytest.mark.parametrize("model,variant,stem", OFFICIAL)
-def test_output_matches_official_implementation(resolver, shared_data, model, variant, stem):
+def test_output_matches_official_implementation(ctx, shared_data, model, variant, stem):
     derainer = MODELS.load(model).build(variant, ctx)
     checked = 0
     for name, crop in META["crops"].items():
@@ -107,7 +107,7 @@ def test_output_matches_official_implementation(resolver, shared_data, model, va
     assert checked >= 1
 
 
-def test_nlcl_rain_layer_matches_official(resolver, shared_data):
+def test_nlcl_rain_layer_matches_official(ctx, resolver, shared_data):
     rain = RAIN_LAYER_SPEC.build(None, ctx)
     ref = np.load(REF / "nlcl-RealRain-rain-layer_57x83.npy")  # raw generator output, [-1,1] units
     with torch.no_grad():
@@ -140,7 +140,7 @@ def _y_psnr_by_hand(out_u8: np.ndarray, gt_u8: np.ndarray) -> float:
     return 10.0 * math.log10(1.0 / mse)
 
 
-def test_prenet_rain100h_full_set_y_psnr(resolver, shared_data):
+def test_prenet_rain100h_full_set_y_psnr(ctx, resolver, shared_data):
     """The README's 29.46 dB; Octave on the official truncated PNGs gives 29.4647 (REFERENCE.md)."""
     from bench.data import DATASETS
     from bench.measures import build_measure

@@ -1,4 +1,7 @@
-"""`bench perf <target>`: benchmark scripts that print figures (never timed unit tests)."""
+"""`bench perf <target>`: benchmark scripts that print figures (never timed unit tests).
+
+`bench perf run` (bench/commands/perf_run.py) has its own flags; the other targets take theirs
+after the target name."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +10,7 @@ import importlib
 TARGETS = {
     "measures": "bench.measures.perf:main",   # PSNR/SSIM/NIQE vs scikit-image + NumPy reference
     "models": "bench.models.cost:perf_main",  # params, GFLOPs, ms/image per model
+    "run": "bench.commands.perf_run:main",    # harness overhead vs forwards, warm/cold, start-up, RSS
 }
 
 
