@@ -59,37 +59,32 @@ class Bottleneck(nn.Module):
 
 
 def _scan(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, dim: int) -> torch.Tensor:
-    """Two opposite IRNN scans along ``dim`` at once. ``x``: 2×N×C×H×W (direction first; the
-    first runs from the last index backwards, the second from index 0 forwards); ``w``, ``b``:
-    2×1×C×1 (per direction and channel, broadcast over the other spatial axis)."""
-    length = x.shape[dim]
+    """IRNN recurrences along ``dim`` from index 0, all at once: ``x`` is D×N×C×H×W (D scans, one
+    per direction, already flipped so that each starts at index 0); ``w``, ``b``: D×1×C×1 (per
+    direction and channel, broadcast over the other spatial axis)."""
     out = torch.empty_like(x)
-    seq = [length - 1 - i for i in range(length)]          # backward positions of the first scan
-    o = torch.stack([x[0].select(dim - 1, seq[0]), x[1].select(dim - 1, 0)]).relu()
-    out[0].select(dim - 1, seq[0]).copy_(o[0])
-    out[1].select(dim - 1, 0).copy_(o[1])
-    for step in range(1, length):
-        xi = torch.stack([x[0].select(dim - 1, seq[step]), x[1].select(dim - 1, step)])
-        o = (o * w + b + xi).relu()
-        out[0].select(dim - 1, seq[step]).copy_(o[0])
-        out[1].select(dim - 1, step).copy_(o[1])
+    o = x.select(dim, 0).relu()
+    out.select(dim, 0).copy_(o)
+    for i in range(1, x.shape[dim]):
+        o = (o * w + b + x.select(dim, i)).relu()      # the kernel's relu(out * w[c] + b[c] + in[i])
+        out.select(dim, i).copy_(o)
     return out
 
 
 def irnn(x: torch.Tensor, weights: dict[str, torch.Tensor], biases: dict[str, torch.Tensor]):
-    """(up, right, down, left), each N×C×H×W, as the official ``IRNNForward`` kernel computes them."""
+    """(up, right, down, left), each N×C×H×W, as the official ``IRNNForward`` kernel computes them.
+
+    "up" scans each column from the bottom row, "down" from the top row; "left" scans each row from
+    the right edge, "right" from the left edge. The backward scans run on flipped copies."""
     c = x.shape[1]
-    pair = torch.stack([x, x])
 
     def wb(a: str, b: str):
         return (torch.stack([weights[a].reshape(c), weights[b].reshape(c)]).view(2, 1, c, 1),
                 torch.stack([biases[a].reshape(c), biases[b].reshape(c)]).view(2, 1, c, 1))
 
-    # rows of a column (H, tensor dim 3 of 2×N×C×H×W): "up" from the bottom, "down" from the top;
-    # columns of a row (W, dim 4): "left" from the right edge, "right" from the left edge.
-    up_down = _scan(pair, *wb("up", "down"), dim=3)
-    left_right = _scan(pair, *wb("left", "right"), dim=4)
-    return up_down[0], left_right[1], up_down[1], left_right[0]
+    up_down = _scan(torch.stack([x.flip(2), x]), *wb("up", "down"), dim=3)       # along H
+    left_right = _scan(torch.stack([x.flip(3), x]), *wb("left", "right"), dim=4)  # along W
+    return up_down[0].flip(2), left_right[1], up_down[1], left_right[0].flip(3)
 
 
 class SpatialIRNN(nn.Module):
