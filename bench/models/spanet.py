@@ -58,16 +58,19 @@ class Bottleneck(nn.Module):
         return self.group1(x)
 
 
-def _scan(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, dim: int) -> torch.Tensor:
-    """IRNN recurrences along ``dim`` from index 0, all at once: ``x`` is D×N×C×H×W (D scans, one
-    per direction, already flipped so that each starts at index 0); ``w``, ``b``: D×1×C×1 (per
-    direction and channel, broadcast over the other spatial axis)."""
+def _scan(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IRNN recurrences along the first axis, all at once: ``x`` is L×D×N×C×M (L steps; D scans,
+    one per direction, already flipped so that each starts at step 0; M the other spatial axis),
+    contiguous so that each step is one block; ``w``, ``b``: D×1×C×1 (per direction and channel)."""
     out = torch.empty_like(x)
-    o = x.select(dim, 0).relu()
-    out.select(dim, 0).copy_(o)
-    for i in range(1, x.shape[dim]):
-        o = (o * w + b + x.select(dim, i)).relu()      # the kernel's relu(out * w[c] + b[c] + in[i])
-        out.select(dim, i).copy_(o)
+    o = x[0].relu()
+    out[0] = o
+    for i in range(1, x.shape[0]):
+        o = o * w                      # the kernel's temp = out * w[c] + b[c] + in[i], in that order
+        o += b
+        o += x[i]
+        o.relu_()                      # out = temp > 0 ? temp : 0
+        out[i] = o
     return out
 
 
@@ -82,8 +85,11 @@ def irnn(x: torch.Tensor, weights: dict[str, torch.Tensor], biases: dict[str, to
         return (torch.stack([weights[a].reshape(c), weights[b].reshape(c)]).view(2, 1, c, 1),
                 torch.stack([biases[a].reshape(c), biases[b].reshape(c)]).view(2, 1, c, 1))
 
-    up_down = _scan(torch.stack([x.flip(2), x]), *wb("up", "down"), dim=3)       # along H
-    left_right = _scan(torch.stack([x.flip(3), x]), *wb("left", "right"), dim=4)  # along W
+    # along H: steps = rows (H×2×N×C×W); along W: steps = columns (W×2×N×C×H)
+    rows = torch.stack([x.flip(2), x]).permute(3, 0, 1, 2, 4).contiguous()
+    up_down = _scan(rows, *wb("up", "down")).permute(1, 2, 3, 0, 4)
+    cols = torch.stack([x.flip(3), x]).permute(4, 0, 1, 2, 3).contiguous()
+    left_right = _scan(cols, *wb("left", "right")).permute(1, 2, 3, 4, 0)
     return up_down[0].flip(2), left_right[1], up_down[1], left_right[0].flip(3)
 
 
