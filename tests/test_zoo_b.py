@@ -7,7 +7,6 @@ the kernel); nothing in this repository produced them.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 from pathlib import Path
 
@@ -15,12 +14,13 @@ import numpy as np
 import pytest
 import torch
 
+from bench.config import RunContext
 from bench.imageio import read_rgb, to_tensor, to_uint8
 from bench.measures import build_measure
 from bench.models import MODELS
-from bench.models.base import NetworkDerainer
+from bench.models.base import Batch, NetworkDerainer
 from bench.models.spanet import irnn
-from bench.models.weights import WeightsResolver, load_state_dict, registry
+from bench.models.weights import load_state_dict, registry
 
 REF = Path(__file__).parent / "reference" / "models"
 METHODS = ("rescan", "spanet", "jorder_e")
@@ -36,24 +36,17 @@ def _references():
 
 
 @pytest.fixture(scope="module")
-def build(shared_weights):
-    """spec.build for the contract in force: (variant, ctx) once RunContext is on main, else a resolver."""
+def ctx(shared_weights) -> RunContext:
     torch.set_num_threads(1)
+    return RunContext(device="cpu", offline=True, weights_dir=shared_weights)
 
+
+@pytest.fixture(scope="module")
+def build(ctx):
     def _build(model: str, variant: str | None, dataset: str | None = None) -> NetworkDerainer:
-        spec = MODELS.load(model)
-        if "ctx" in inspect.signature(spec.build).parameters:
-            from bench.config import RunContext
-
-            return spec.build(variant, RunContext(device="cpu", offline=True, weights_dir=shared_weights),
-                              dataset=dataset)
-        return spec.build(variant, WeightsResolver(shared_weights, offline=True), dataset=dataset)
+        return MODELS.load(model).build(variant, ctx, dataset=dataset)
 
     return _build
-
-
-def _restore(derainer: NetworkDerainer, rainy: torch.Tensor) -> torch.Tensor:
-    return derainer.restore(rainy) if hasattr(derainer, "restore") else derainer.derain(rainy)
 
 
 def _crop(shared_data: Path, meta: dict, crop: str) -> torch.Tensor:
@@ -62,8 +55,8 @@ def _crop(shared_data: Path, meta: dict, crop: str) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("model,variant", CHECKPOINTS)
-def test_checkpoint_loads_strictly_with_registered_sha256(shared_weights, model, variant):
-    entry, path = WeightsResolver(shared_weights, offline=True).resolve(variant, model=model)  # checks sha256
+def test_checkpoint_loads_strictly_with_registered_sha256(ctx, model, variant):
+    entry, path = ctx.resolver.resolve(variant, model=model)         # also checks the registered sha256
     state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
     result = MODELS.load(model).build_network().load_state_dict(state, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
@@ -73,7 +66,7 @@ def test_checkpoint_loads_strictly_with_registered_sha256(shared_weights, model,
 @pytest.mark.parametrize("method,variant,crop,stem,meta", list(_references()))
 def test_restore_equals_official_code(build, shared_data, method, variant, crop, stem, meta):
     ref = np.load(REF / method / f"{stem}.npy")
-    out = _restore(build(method, variant), _crop(shared_data, meta, crop))[0].numpy()
+    out = build(method, variant).restore(_crop(shared_data, meta, crop))[0].numpy()
     assert out.shape == ref.shape
     diff = np.abs(out - ref).max()
     assert diff <= 1e-5, f"{stem}: max abs diff {diff:.3g}"
@@ -86,7 +79,7 @@ def test_bgr_policy_is_what_the_official_scripts_feed(build, shared_data, method
     meta = json.loads((REF / method / "reference.json").read_text())
     d = build(method, stem.split("-", 1)[1].rsplit("_", 1)[0])
     d.io = dataclasses.replace(d.io, channel_order="RGB")
-    out = _restore(d, _crop(shared_data, meta, "57x83"))[0].numpy()
+    out = d.restore(_crop(shared_data, meta, "57x83"))[0].numpy()
     assert np.abs(out - np.load(REF / method / f"{stem}.npy")).max() > 1e-3
 
 
@@ -122,6 +115,7 @@ def test_irnn_in_pytorch_equals_the_cuda_kernel_recurrence():
 
 
 def test_io_policies_follow_the_official_test_scripts():
+    assert [MODELS.load(m).name for m in METHODS] == list(METHODS)
     rescan, spanet, jorder = (MODELS.load(m).io for m in METHODS)
     for io in (rescan, spanet):
         assert io.channel_order == "BGR" and io.input_range == (0.0, 1.0) and io.quantise == "round"
@@ -151,6 +145,6 @@ def test_derained_image_beats_the_rainy_input(build, shared_data, model, dataset
     rainy = to_tensor(read_rgb(shared_data / dataset / "rain" / image))
     clean = to_tensor(read_rgb(shared_data / dataset / "norain" / image))
     d = build(model, None, dataset=dataset)
-    out = torch.from_numpy(to_uint8(_restore(d, rainy), d.io.quantise)).permute(0, 3, 1, 2).float() / 255
+    out = torch.from_numpy(to_uint8(d.derain(Batch.of(rainy)), d.io.quantise)).permute(0, 3, 1, 2).float() / 255
     psnr = build_measure("psnr_y")
     assert float(psnr(out, clean)[0]) > float(psnr(rainy, clean)[0]) + 0.5
