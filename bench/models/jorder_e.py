@@ -108,6 +108,8 @@ class JORDERE(nn.Module):
         self.jorder2 = JORDERStage()
 
     def forward(self, rainy: torch.Tensor) -> torch.Tensor:
+        # NHWC runs these 32-channel convs faster on CPU (oneDNN); the arithmetic per pixel is the same.
+        rainy = rainy.contiguous(memory_format=torch.channels_last)
         first = self.jorder1(rainy)
         return self.jorder2(rainy, first)[0]
 

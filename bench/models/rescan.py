@@ -65,11 +65,21 @@ class ConvGRUUnit(nn.Module):
         if h is None:
             h = torch.sigmoid(self.conv_xz(x)) * torch.tanh(self.conv_xn(x))
         else:
-            z = torch.sigmoid(self.conv_xz(x) + self.conv_hz(h))
-            r = torch.sigmoid(self.conv_xr(x) + self.conv_hr(h))
-            n = torch.tanh(self.conv_xn(x) + self.conv_hn(r * h))
+            # The three input convs as one, and the z/r hidden convs as one (weights concatenated
+            # along output channels): the same per-channel arithmetic in fewer passes.
+            xz, xr, xn = F.conv2d(x, self._cat("conv_xz", "conv_xr", "conv_xn", w=True),
+                                  self._cat("conv_xz", "conv_xr", "conv_xn", w=False),
+                                  padding=self.conv_xz.padding, dilation=self.conv_xz.dilation).chunk(3, 1)
+            hz, hr = F.conv2d(h, self._cat("conv_hz", "conv_hr", w=True), self._cat("conv_hz", "conv_hr", w=False),
+                              padding=1).chunk(2, 1)
+            z = torch.sigmoid(xz + hz)
+            r = torch.sigmoid(xr + hr)
+            n = torch.tanh(xn + self.conv_hn(r * h))
             h = (1 - z) * h + z * n
         return self.relu(self.se(h))
+
+    def _cat(self, *names: str, w: bool) -> torch.Tensor:
+        return torch.cat([getattr(self, n).weight if w else getattr(self, n).bias for n in names])
 
 
 class RESCAN(nn.Module):
@@ -88,6 +98,8 @@ class RESCAN(nn.Module):
         )
 
     def forward(self, rainy: torch.Tensor) -> torch.Tensor:
+        # NHWC runs these 24-channel convs faster on CPU (oneDNN); the arithmetic per pixel is the same.
+        rainy = rainy.contiguous(memory_format=torch.channels_last)
         states: list[torch.Tensor | None] = [None] * len(self.rnns)
         x = rainy
         for _ in range(self.stages):

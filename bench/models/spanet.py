@@ -150,6 +150,8 @@ class SPANet(nn.Module):
         self.conv_out = nn.Sequential(_conv3x3(FEATURES, 3))
 
     def forward(self, rainy: torch.Tensor) -> torch.Tensor:
+        # NHWC runs these 32-channel convs faster on CPU (oneDNN); the arithmetic per pixel is the same.
+        rainy = rainy.contiguous(memory_format=torch.channels_last)
         out = self.conv_in(rainy)
         attention = None
         for k in range(1, BLOCKS + 1):
