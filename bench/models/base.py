@@ -16,6 +16,7 @@ from torch import nn
 @dataclass(frozen=True)
 class IOPolicy:
     input_range: tuple[float, float] = (0.0, 1.0)  # range the network was trained on
+    channel_order: str = "RGB"    # "BGR": the official script feeds cv2.imread's BGR unconverted
     clamp_output: bool = True
     size_policy: str = "any"      # "any" | "pad" (reflect-pad to `multiple`, crop back) | "crop" (official crop)
     multiple: int = 1
@@ -128,6 +129,8 @@ class NetworkDerainer(Derainer):
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         lo, hi = self.io.input_range
         x = x * (hi - lo) + lo
+        if self.io.channel_order == "BGR":
+            x = x.flip(1)
         if self.io.size_policy == "pad" and self.io.multiple > 1:
             h, w = x.shape[-2:]
             ph, pw = (-h) % self.io.multiple, (-w) % self.io.multiple
@@ -149,6 +152,8 @@ class NetworkDerainer(Derainer):
     def _finish(self, y: torch.Tensor, in_size: tuple[int, int]) -> torch.Tensor:
         lo, hi = self.io.input_range
         y = (y - lo) / (hi - lo)
+        if self.io.channel_order == "BGR":
+            y = y.flip(1)
         if self.io.size_policy == "pad":
             y = y[..., : in_size[0], : in_size[1]]
         return y.clamp(0, 1) if self.io.clamp_output else y
