@@ -14,6 +14,8 @@ MODELS = Registry("model", {
     "prn_r": "bench.models.prenet:PRN_R_SPEC",
     "sapnet": "bench.models.sapnet:SPEC",
     "nlcl": "bench.models.nlcl:SPEC",
+    "dpenet": "bench.models.dpenet:SPEC",
+    "rain_over_me": "bench.models.rain_over_me:SPEC",
     "drdnet": "bench.models.drdnet:DRDNET",
     "semi-drdnet": "bench.models.drdnet:SEMI_DRDNET",
     "rdmc": "bench.models.rdmc:SPEC",
