@@ -37,7 +37,7 @@ def test_registry_carries_prenet_readme_figures():
     assert figs["prenet", "Rain100L", "rain100l"].psnr == 37.48 and figs["prenet", "Rain100L", "rain100l"].ssim == 0.979
     assert figs["prenet", "Rain1400", "rain1400"].psnr == 32.60 and figs["prenet", "Rain1400", "rain1400"].ssim == 0.946
     for key, fig in figs.items():
-        assert fig.channel in ("Y", "RGB") and fig.code and "README" in fig.source or "paper" in fig.source.lower()
+        assert fig.channel in ("Y", "RGB") and fig.code and ("README" in fig.source or "paper" in fig.source.lower())
         assert fig.sha256 == registry()[fig.model][fig.variant]["sha256"]
 
 
@@ -101,11 +101,13 @@ def test_bench_report_writes_published_columns(results, tmp_path):
     assert main(["report", "--out", str(results), "--data-root", str(tmp_path)]) == 0
     md = (results / "leaderboard.md").read_text().splitlines()
     assert md[2] == "| Dataset | Model | Images | PSNR-Y ↑ | SSIM-Y ↑ | PSNR-Y (pub.) | Δ |"
-    rows = {tuple(c.strip() for c in ln.strip("|").split("|")[:2]): ln for ln in md if ln.startswith("| Rain")}
-    assert rows["Rain100H", "PReNet (Rain100H)"].endswith("| 29.46 [1] | +0.04 |")
-    assert rows["Rain100L", "PReNet (Rain100L)"].endswith("| 37.48 [2] | -0.23 |")
-    assert rows["Rain100H", "PReNet (Rain100L)"].endswith("| – | – |")
-    assert rows["Rain100H", "Rainy input"].endswith("| – | – |")
+    rows = [ln for ln in md if ln.startswith("| Rain")]
+    assert "| Rain100H | PReNet (Rain100H) | 2 | **29.50** (+16.00) | **0.8950** (+0.5450) | 29.46 [1] | +0.04 |" in rows
+    # the same name and variant with another file's hash gets no figure
+    assert "| Rain100H | PReNet (Rain100H) | 1 | <ins>20.00</ins> (+6.50) | <ins>0.7000</ins> (+0.3500) | – | – |" in rows
+    assert "| Rain100L | PReNet (Rain100L) | 2 | **37.25** (+10.35) | **0.9770** (+0.1386) | 37.48 [2] | -0.23 |" in rows
+    assert "| Rain100H | Rainy input | 2 | 13.50 | 0.3500 | – | – |" in rows
+    assert len([r for r in rows if r.endswith("| – | – |")]) == 4     # rainy ×2, Rain100L model on H, foreign file
     notes = [ln for ln in md if ln.startswith("- [")]
     assert notes[0].startswith("- [1] prenet@Rain100H on rain100h: 29.46/0.899 (Y, MATLAB) — PReNet README")
     assert notes[1].startswith("- [2] prenet@Rain100L on rain100l: 37.48/0.979 (Y, MATLAB)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from contexts import offline_ctx
 
 from bench.cli import main as bench_main
 from bench.data import DATASETS
@@ -36,7 +37,7 @@ def test_rain100l_shares_rain100h_backgrounds_byte_for_byte():
 def test_rain100l_rainy_input_psnr_y_is_the_published_figure(shared_data):
     """Published Rain100L input: 26.90 dB PSNR-Y (PReNet-protocol tables; shared/README.md)."""
     psnr_y = build_measure("psnr_y")
-    dataset = DATASETS.load("rain100l").find(shared_data)
+    dataset = DATASETS.load("rain100l").find(offline_ctx(data_root=shared_data))
     scores = []
     for sample in dataset.samples():
         rainy, clean = read_rgb(sample.rainy), read_rgb(sample.clean)
@@ -54,9 +55,10 @@ import torch  # noqa: E402
 
 from bench.imageio import to_uint8  # noqa: E402
 from bench.models import MODELS  # noqa: E402
+from bench.models.base import Batch  # noqa: E402
 from bench.models.dpenet import SPEC_AS_RELEASED  # noqa: E402
 from bench.models.rain_over_me import options_from_state  # noqa: E402
-from bench.models.weights import WeightsResolver, load_state_dict, registry  # noqa: E402
+from bench.models.weights import load_state_dict, registry  # noqa: E402
 
 REF = Path(__file__).parent / "reference" / "models"
 CHECKPOINTS = [("dpenet", v) for v in ("Rain100L", "Rain1400")] + \
@@ -64,9 +66,14 @@ CHECKPOINTS = [("dpenet", v) for v in ("Rain100L", "Rain1400")] + \
 
 
 @pytest.fixture(scope="module")
-def resolver(shared_weights) -> WeightsResolver:
+def ctx(shared_weights):
     torch.set_num_threads(1)
-    return WeightsResolver(shared_weights, offline=True)
+    return offline_ctx(weights_dir=shared_weights)
+
+
+@pytest.fixture(scope="module")
+def resolver(ctx):
+    return ctx.resolver
 
 
 def _reference_cases(model: str):
@@ -79,8 +86,8 @@ def _reference_cases(model: str):
 
 
 @pytest.mark.parametrize("model,variant", CHECKPOINTS)
-def test_every_checkpoint_loads_strictly_through_the_spec(resolver, model, variant):
-    derainer = MODELS.load(model).build(variant, resolver)     # strict=True inside; sha256 verified
+def test_every_checkpoint_loads_strictly_through_the_spec(ctx, resolver, model, variant):
+    derainer = MODELS.load(model).build(variant, ctx)     # strict=True inside; sha256 verified
     entry, path = resolver.resolve(variant, model=model)
     state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
     assert len(state) == entry["keys"] == len(derainer.net.state_dict())
@@ -90,23 +97,23 @@ def test_every_checkpoint_loads_strictly_through_the_spec(resolver, model, varia
 
 @pytest.mark.parametrize("model,variant,what,image,crop,stem",
                          [c for m in ("dpenet", "rain_over_me") for c in _reference_cases(m)])
-def test_output_equals_the_official_network(resolver, shared_data, model, variant, what, image, crop, stem):
+def test_output_equals_the_official_network(ctx, resolver, shared_data, model, variant, what, image, crop, stem):
     t, l, h, w = crop
     rgb = read_rgb(shared_data / image)[t:t + h, l:l + w].copy()
     spec = SPEC_AS_RELEASED if what == "released" else MODELS.load(model)
-    derainer = spec.build(variant, resolver)
+    derainer = spec.build(variant, ctx)
     if what == "output2":     # the out2 head: official output2, clipped like tensor2im
         with torch.no_grad():
             out = derainer.net.detail_output(to_tensor(rgb)).clamp(0, 1)[0].numpy()
     else:
-        out = derainer.derain(to_tensor(rgb))[0].numpy()
+        out = derainer.restore(to_tensor(rgb))[0].numpy()
     ref = np.load(REF / model / f"{stem}.npy")
     assert out.shape == ref.shape == (3, h, w)
     diff = float(np.abs(out - ref).max())
     assert diff <= 1e-5, f"{stem}: max abs diff {diff:.3g}"
 
 
-def test_dpenet_default_drops_the_released_output_relus_and_that_matters(resolver, shared_data):
+def test_dpenet_default_drops_the_released_output_relus_and_that_matters(ctx, resolver, shared_data):
     """NetModel.py as released (ReLU after both output convs) is near-identity with these weights;
     the ReLU-free form reproduces the authors' committed result (see dpenet.py, reference.json)."""
     meta = json.loads((REF / "dpenet" / "reference.json").read_text())
@@ -114,8 +121,8 @@ def test_dpenet_default_drops_the_released_output_relus_and_that_matters(resolve
     assert meta["history_check"]["released"]["mean_abs_levels"] > 50
     rainy = read_rgb(shared_data / "rain100l" / "rain" / "norain-1.png")[:96, :128].copy()
     clean = read_rgb(shared_data / "rain100l" / "norain" / "norain-1.png")[:96, :128].copy()
-    ours = to_uint8(MODELS.load("dpenet").build("Rain100L", resolver).derain(to_tensor(rainy)), "round")[0]
-    literal = to_uint8(SPEC_AS_RELEASED.build("Rain100L", resolver).derain(to_tensor(rainy)), "round")[0]
+    ours = to_uint8(MODELS.load("dpenet").build("Rain100L", ctx).restore(to_tensor(rainy)), "round")[0]
+    literal = to_uint8(SPEC_AS_RELEASED.build("Rain100L", ctx).restore(to_tensor(rainy)), "round")[0]
     assert _psnr_y(literal, clean) < _psnr_y(rainy, clean) + 0.1 < _psnr_y(ours, clean) - 3.0
     assert not any(isinstance(m, torch.nn.ReLU) for m in MODELS.load("dpenet").build_network().outconv1)
 
@@ -147,7 +154,7 @@ def _opt_txt(path: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("variant", ["DID_data", "Rain1400", "Rain200L"])
-def test_rain_over_me_build_options_against_opt_txt_and_checkpoint(resolver, shared_weights, variant):
+def test_rain_over_me_build_options_against_opt_txt_and_checkpoint(ctx, resolver, shared_weights, variant):
     """The entry records opt.txt faithfully, yet builds from `build:`: opt.txt names a U-Net-256
     with BatchNorm that define_G never builds, and the checkpoint holds derainnet's keys."""
     entry = registry()["rain_over_me"][variant]
@@ -161,12 +168,12 @@ def test_rain_over_me_build_options_against_opt_txt_and_checkpoint(resolver, sha
     assert "inc.0.weight" in state and not any("running_mean" in k for k in state)   # no BatchNorm at all
     inferred = options_from_state(state)
     assert list(inferred["detail_channels"]) == entry["build"]["detail_channels"]
-    net = MODELS.load("rain_over_me").build(variant, resolver).net
+    net = MODELS.load("rain_over_me").build(variant, ctx).net
     assert isinstance(net.out2[-1], torch.nn.ReLU) == entry["build"]["detail_final_relu"]
 
 
-def test_rain_over_me_checkpoint_given_by_path_builds_its_own_head(resolver, shared_weights):
-    did = MODELS.load("rain_over_me").build(str(shared_weights / "rain_over_me/DID_data/latest_net_G.pth"), resolver)
+def test_rain_over_me_checkpoint_given_by_path_builds_its_own_head(ctx, resolver, shared_weights):
+    did = MODELS.load("rain_over_me").build(str(shared_weights / "rain_over_me/DID_data/latest_net_G.pth"), ctx)
     assert len(did.net.out2) == 3 and did.net.out2[2].out_channels == 3
 
 
@@ -178,10 +185,10 @@ def _psnr_y(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("model", ["dpenet", "rain_over_me"])
-def test_full_derainer_beats_the_rainy_input_on_a_rain100l_image(resolver, shared_data, model):
+def test_full_derainer_beats_the_rainy_input_on_a_rain100l_image(ctx, resolver, shared_data, model):
     rainy = read_rgb(shared_data / "rain100l" / "rain" / "norain-1.png")
     clean = read_rgb(shared_data / "rain100l" / "norain" / "norain-1.png")
-    derainer = MODELS.load(model).build(None, resolver, dataset="rain100l")
-    out = to_uint8(derainer.derain(to_tensor(rainy.copy())), derainer.io.quantise)[0]
+    derainer = MODELS.load(model).build(None, ctx, dataset="rain100l")
+    out = to_uint8(derainer.derain(Batch.of(to_tensor(rainy.copy()))), derainer.io.quantise)[0]   # the runner's path
     assert out.shape == rainy.shape
     assert _psnr_y(out, clean) > _psnr_y(rainy, clean) + 1.0

@@ -117,7 +117,7 @@ def options_from_state(state: dict[str, torch.Tensor]) -> dict:
 class OptionsSpec(ModelSpec):
     """A ModelSpec whose network takes the ``build:`` options of the chosen weights entry."""
 
-    def build(self, variant, resolver, device="cpu", dataset=None):
+    def build(self, variant, ctx, dataset=None):
         from bench.models.weights import load_state_dict
 
         wid = self.pick_weights(variant, dataset)
@@ -125,11 +125,11 @@ class OptionsSpec(ModelSpec):
         if explicit.suffix in (".pth", ".pt") and explicit.exists():
             options = options_from_state(load_state_dict(explicit))
         else:
-            options = dict(resolver.entry(self.name, wid).get("build") or {})
+            options = dict(ctx.resolver.entry(self.name, wid).get("build") or {})
         if "detail_channels" in options:
             options["detail_channels"] = tuple(options["detail_channels"])
         spec = dataclasses.replace(self, build_network=functools.partial(self.build_network, **options))
-        return ModelSpec.build(spec, wid, resolver, device, dataset)
+        return ModelSpec.build(spec, wid, ctx, dataset)
 
 
 # test.py: cv2 BGR→RGB, ToTensor [0, 1], full size; tensor2im: *255, clip, astype(uint8) (truncation).
