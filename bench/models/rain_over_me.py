@@ -107,7 +107,8 @@ class RainOverMe(nn.Module):
 
 
 def options_from_state(state: dict[str, torch.Tensor]) -> dict:
-    """Build options read off a checkpoint's ``out2`` shapes (for checkpoints given by path)."""
+    """Build options read off a checkpoint's ``out2`` shapes (for checkpoints given by path). A
+    trailing ReLU has no parameters, so it cannot be read off; it only affects ``detail_output``."""
     convs = sorted(int(k.split(".")[1]) for k in state if k.startswith("out2.") and k.endswith(".weight"))
     hidden = tuple(int(state[f"out2.{i}.weight"].shape[0]) for i in convs[:-1])
     return {"detail_channels": hidden, "detail_final_relu": False}
