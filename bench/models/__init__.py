@@ -17,6 +17,8 @@ MODELS = Registry("model", {
     "rescan": "bench.models.rescan:SPEC",
     "spanet": "bench.models.spanet:SPEC",
     "jorder_e": "bench.models.jorder_e:SPEC",
+    "dpenet": "bench.models.dpenet:SPEC",
+    "rain_over_me": "bench.models.rain_over_me:SPEC",
     "drdnet": "bench.models.drdnet:DRDNET",
     "semi-drdnet": "bench.models.drdnet:SEMI_DRDNET",
     "rdmc": "bench.models.rdmc:SPEC",

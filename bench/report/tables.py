@@ -142,11 +142,15 @@ def _cost_cell(column: str, value) -> Cell:
 def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Iterable[str] | None = None,
                       deltas: bool = True, costs: bool = True, title: str = "Leaderboard") -> Table:
     """One row per model × dataset, grouped by dataset; images, metrics, then cost columns."""
+    from bench.report.published import ReportColumns
+
     metrics = metric_columns(lb, metrics)
     costs_cols = cost_columns(lb) if costs else []
+    pub = ReportColumns(lb.table) if "psnr_y" in metrics else None   # published figures, when any
     show_errors = "errors" in lb.table.columns and (lb.table["errors"].fillna(0) > 0).any()
     headers = ["Dataset", "Model", "Images"] + (["Errors"] if show_errors else [])
     headers += [f"{metric_label(m)} {arrow(lb.columns[m])}" for m in metrics]
+    headers += pub.headers if pub else []
     headers += [f"{COST_COLUMNS[c][0]} ↓" for c in costs_cols]
     numeric = [False, False] + [True] * (len(headers) - 2)
     rows, sections = [], []
@@ -163,15 +167,16 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
             cols.append([Cell(fmt(v, dec), mk, _delta_text(v, b, dec) if deltas and model != BASELINE_MODEL else None)
                          for v, mk, model in zip(vals, marks, block["model"])])
         sections.append(len(rows))
-        for i, (_, r) in enumerate(block.iterrows()):
+        for i, (idx, r) in enumerate(block.iterrows()):
             row = [Cell(dataset_label(dataset)), Cell(model_label(r["model"], r["variant"])),
                    Cell(str(int(r["images"])) if pd.notna(r["images"]) else "–")]
             if show_errors:
                 row.append(Cell(str(int(r["errors"])) if pd.notna(r["errors"]) else "0"))
-            row += [c[i] for c in cols] + [_cost_cell(c, r[c]) for c in costs_cols]
+            row += [c[i] for c in cols] + [Cell(x) for x in (pub.texts(idx) if pub else [])]
+            row += [_cost_cell(c, r[c]) for c in costs_cols]
             rows.append(row)
     notes = ["↑ higher is better, ↓ lower is better. " + MARK_RULE + (" " + DELTA_RULE if deltas else "")]
-    notes += protocol_notes(lb, metrics) + [cost_note(lb, c) for c in costs_cols]
+    notes += protocol_notes(lb, metrics) + [cost_note(lb, c) for c in costs_cols] + (pub.notes() if pub else [])
     return Table(title, headers, rows, numeric, notes=notes, sections=sections)
 
 
@@ -322,8 +327,11 @@ def csv_frame(lb, dataset: str | None = None) -> pd.DataFrame:
     ``bench run`` and ``bench report`` write the same leaderboard.csv."""
     from bench.report.outputs import leaderboard_frame
 
+    from bench.report.published import add_to_frame
+
     df = leaderboard_frame(lb)
-    return df if dataset is None else df[df["dataset"] == dataset]
+    # per-dataset CSVs also carry the published figures and Δ (bench/report/published.py)
+    return df if dataset is None else add_to_frame(df[df["dataset"] == dataset])
 
 
 def write_csvs(lb, out_dir: str | Path) -> list[Path]:
