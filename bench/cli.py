@@ -9,7 +9,7 @@ import sys
 COMMANDS = {
     "run": ("bench.commands.run", "derain datasets, measure, run downstream tasks, write results"),
     "ls": ("bench.commands.ls", "list registered models, datasets, measures, tasks"),
-    "data": ("bench.data.cli", "find, verify, fetch and synthesise datasets"),
+    "data": ("bench.commands.data", "find, verify, fetch and synthesise datasets"),
     "report": ("bench.report.cli", "tables, plots and HTML from the results store"),
     "figures": ("bench.report.figures", "regenerate named paper figures (configs/figures/)"),
     "perf": ("bench.commands.perf", "benchmarks that print timings (measures, models)"),

@@ -1,6 +1,9 @@
 """Dataset registry: name -> "module:attr" of an object with ``find(ctx) -> Dataset`` (ctx: RunContext).
 
-Besides the registered names, ``folder:<path>`` opens any folder (bench/data/folder.py).
+Besides the registered names: a dataset the user added with ``bench data add`` (a YAML in
+``<config dir>/datasets/``, bench/data/user.py), and ``folder:<path>`` for any folder: by its
+layout (bench/data/folder.py), or with explicit pairing options
+``folder:<path>?rainy=GLOB&clean=GLOB&pair=RULE`` (bench/data/user.py).
 """
 from bench.registry import Registry
 
@@ -25,13 +28,36 @@ DATASETS = Registry("dataset", {
 FOLDER_PREFIX = "folder:"
 
 
+def dataset_names() -> list[str]:
+    """Registered names, then the user's (``bench data add``) that do not shadow one."""
+    from bench.data.user import user_dataset_files
+
+    return DATASETS.names() + [n for n in user_dataset_files() if n not in DATASETS]
+
+
 def dataset_spec(name: str, data_root=None):
-    """The registry entry for a name, or a FolderDataset for ``folder:<path>``."""
+    """The registry entry for a name, a user dataset (``bench data add``), or a folder for
+    ``folder:<path>`` (``folder:<path>?rainy=..&clean=..&pair=..`` with explicit pairing).
+    Unknown names raise UnknownName with did-you-mean; a bad user YAML raises DatasetSpecError."""
     if name.startswith(FOLDER_PREFIX):
+        rest = name[len(FOLDER_PREFIX):]
+        if "?" in rest:
+            from bench.data.user import UserDataset
+
+            return UserDataset.from_folder_arg(rest)
         from bench.data.folder import FolderDataset
 
-        return FolderDataset(name[len(FOLDER_PREFIX):], data_root)
-    return DATASETS.load(name)
+        return FolderDataset(rest, data_root)
+    if name in DATASETS:
+        return DATASETS.load(name)
+    from bench.data.user import load_user_dataset
+
+    user = load_user_dataset(name)
+    if user is not None:
+        return user
+    from bench.registry import Registry
+
+    return Registry("dataset", {n: "" for n in dataset_names()}).check(name)  # raises with did-you-mean
 
 
 def resolve_dataset(name: str, ctx=None):

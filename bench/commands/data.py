@@ -1,0 +1,217 @@
+"""`bench data ls | dir | add | verify | fetch | synth`: find, describe, check, obtain and
+manufacture datasets.
+
+Each subcommand is one entry of SUBCOMMANDS: name -> (help, add_arguments, run). Adding one is a
+function pair and one line in the table.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _args_ls(s) -> None:
+    s.add_argument("--data-root")
+
+
+def _args_dir(s) -> None:
+    pass
+
+
+def _args_add(s) -> None:
+    s.add_argument("name", help="a new dataset name (lowercase letters, digits, . _ -)")
+    s.add_argument("path", help="the dataset folder (stored as an absolute path)")
+    s.add_argument("--rainy", required=True, help="glob of the rainy images, relative to PATH (e.g. 'input_val/*.png')")
+    s.add_argument("--clean", help="glob of the clean images, relative to PATH; omit for a no-reference set")
+    s.add_argument("--pair", help=r"pairing rule: REGEX (searched in both file stems) or RAINY_REGEX->CLEAN_REGEX "
+                                  r"(e.g. 'input(\d+)->norain(\d+)'); equal groups pair. Default: equal stems")
+    s.add_argument("--description", default="")
+    s.add_argument("--force", action="store_true", help="replace an existing dataset of that name")
+
+
+def _args_verify(v) -> None:
+    v.add_argument("name", help="registered name, a name from `bench data add`, or folder:<path>")
+    v.add_argument("--data-root")
+    v.add_argument("--headers-only", action="store_true", help="read image headers instead of decoding")
+    v.add_argument("--write-manifest", action="store_true",
+                   help="record the sha256 of every file as this dataset's checksum manifest")
+
+
+def _args_fetch(f) -> None:
+    f.add_argument("name")
+    f.add_argument("--data-root")
+    f.add_argument("--offline", action="store_true", default=None)
+
+
+def _args_synth(s) -> None:
+    s.add_argument("source", help="folder: YOLO (images/ + labels/), Cityscapes (leftImg8bit/ + gtFine/) or images")
+    s.add_argument("out", help="output folder (rain/, norain/, labels or gtFine/, synth.json)")
+    s.add_argument("--preset", default="light", help="light (~Rain100L) | heavy (~Rain100H)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--kind", choices=["auto", "yolo", "cityscapes", "images"], default="auto")
+    s.add_argument("--max-side", type=int, help="downscale larger images (not allowed with label maps)")
+    for knob in ("density", "length", "angle", "width", "brightness", "haze", "haze_light", "strength_jitter"):
+        s.add_argument(f"--{knob.replace('_', '-')}", type=float, help=f"override the preset's {knob}")
+    s.add_argument("--layers", type=int, help="override the preset's number of streak layers")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="data_command", required=True)
+    for name, (help_text, add, _) in SUBCOMMANDS.items():
+        add(sub.add_parser(name, help=help_text, description=help_text))
+
+
+def run(args) -> int:
+    return SUBCOMMANDS[args.data_command][2](args)
+
+
+def _root(args):
+    return _context(args).data_root
+
+
+def _context(args):
+    from bench.config import RunContext
+
+    return RunContext.from_env(device="cpu", offline=getattr(args, "offline", None),
+                               data_root=getattr(args, "data_root", None))
+
+
+def _ls(args) -> int:
+    from bench.data import dataset_names, dataset_spec, resolve_dataset
+
+    root = _root(args)
+    print(f"data root: {root}")
+    for name in dataset_names():
+        try:
+            spec = dataset_spec(name)
+            ds = resolve_dataset(name, _context(args))
+            where = (f"found at {ds.root} (layout {ds.layout}, {'paired' if ds.has_clean else 'no GT'}, "
+                     f"labels {ds.label_source}, expected {ds.expected_count or '?'} images)")
+        except (LookupError, ValueError) as e:
+            spec, where = None, f"missing: {str(e).split('. Put it')[0]}"
+        print(f"{name:<23} {getattr(spec, 'description', '') or ''}\n{'':23} {where}")
+    print("folder:<path>           any folder, paired (rain/+norain/, input/+target/, ...) or flat (no GT)")
+    return 0
+
+
+def _verify(args) -> int:
+    from bench.data import resolve_dataset
+    from bench.data.verify import format_report, verify, write_manifest
+
+    try:
+        ds = resolve_dataset(args.name, _context(args))
+    except (LookupError, ValueError) as e:
+        print(f"bench data verify: {e}", file=sys.stderr)
+        return 2
+    rep = verify(ds, decode=not args.headers_only)
+    print(format_report(rep))
+    if args.write_manifest:
+        if not rep.ok:
+            print("not writing a manifest for a dataset with problems", file=sys.stderr)
+            return 1
+        print(f"wrote {write_manifest(ds.name, rep)}")
+    return 0 if rep.ok else 1
+
+
+def _fetch(args) -> int:
+    from bench.data import dataset_spec, resolve_dataset
+    from bench.data.fetch import fetch
+    from bench.offline import is_offline
+
+    root = _root(args)
+    try:
+        ds = resolve_dataset(args.name, _context(args))
+        print(f"{args.name}: already present at {ds.root} (layout {ds.layout}); `bench data verify {args.name}` checks it")
+        return 0
+    except LookupError as e:
+        missing = str(e)
+    return fetch(dataset_spec(args.name), root, is_offline(args.offline), missing)
+
+
+def _synth(args) -> int:
+    from bench.data.synth import SOURCES, detect_source, preset, write_rainy_set
+
+    src = Path(args.source)
+    if not src.is_dir():
+        print(f"bench data synth: {src} is not a folder", file=sys.stderr)
+        return 2
+    kind = detect_source(src) if args.kind == "auto" else args.kind
+    params = preset(args.preset)
+    overrides = {k: getattr(args, k) for k in ("density", "length", "angle", "width", "brightness", "haze",
+                                                 "haze_light", "strength_jitter", "layers")
+                 if getattr(args, k) is not None}
+    params = params.replace(**overrides)
+    make, label_format = SOURCES[kind]
+    items = make(src)
+    m = write_rainy_set(items, Path(args.out), params, args.seed, label_format, str(src), args.max_side)
+    labelled = sum(1 for it in items if it.labels)
+    print(f"wrote {m['count']} rainy/clean pairs to {args.out} ({kind}, preset {args.preset}, seed {args.seed}; "
+          f"{labelled} with labels copied unchanged). Run it with --datasets folder:{args.out}")
+    return 0
+
+
+def _dir(args) -> int:
+    """The data root: --data-root is per command; this prints the default and where it comes from."""
+    from bench.config import default_user_data_dir, environment
+
+    env = environment()
+    print(env.data_root or default_user_data_dir())
+    how = "from $BENCH_DATA" if env.data_root else "the per-user default; set $BENCH_DATA to use another folder"
+    print(f"({how})", file=sys.stderr)
+    return 0
+
+
+def _add(args) -> int:
+    from bench.config import config_dir
+    from bench.data import DATASETS
+    from bench.data.user import NAME_RX, DatasetSpecError, UserDataset, user_dataset_files
+
+    if not NAME_RX.fullmatch(args.name):
+        print(f"bench data add: {args.name!r} is not a valid name (lowercase letters, digits, '.', '_', '-'; "
+              "starting with a letter or digit)", file=sys.stderr)
+        return 2
+    if args.name in DATASETS:
+        print(f"bench data add: {args.name!r} is a registered dataset; choose another name", file=sys.stderr)
+        return 2
+    target = config_dir() / "datasets" / f"{args.name}.yaml"
+    if args.name in user_dataset_files() and not args.force:
+        print(f"bench data add: {target} exists; pass --force to replace it", file=sys.stderr)
+        return 2
+    path = Path(args.path).expanduser().resolve()
+    try:
+        spec = UserDataset(name=args.name, path=str(path), rainy=args.rainy, clean=args.clean or None,
+                           pair=args.pair or None, description=args.description, source=str(target))
+        ds = spec.find(_context(args))
+    except (DatasetSpecError, LookupError) as e:
+        print(f"bench data add: {e}", file=sys.stderr)
+        return 2
+    samples = list(ds.samples())
+    bad = [s for s in samples if s.error]
+    if spec.clean and samples and not any(s.clean for s in samples):
+        clean = sorted(p.name for p in ds.root.glob(spec.clean))[:1]
+        print(f"bench data add: no rainy image found a clean twin (e.g. {samples[0].rainy.name} vs "
+              f"{clean[0] if clean else 'no clean file at all'}); state how names correspond with "
+              "--pair RAINY_REGEX->CLEAN_REGEX (e.g. 'input(\\d+)->norain(\\d+)'). Nothing written.", file=sys.stderr)
+        return 2
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(spec.to_yaml(), encoding="utf-8")
+    paired = sum(1 for s in samples if s.clean is not None)
+    print(f"wrote {target}: {len(samples)} rainy images, {paired} paired" + (f", {len(bad)} with problems" if bad else ""))
+    for s in bad[:5]:
+        print(f"  - {s.error}")
+    if len(bad) > 5:
+        print(f"  ... {len(bad) - 5} more; `bench data verify {args.name}` lists them")
+    print(f"run it: bench run --datasets {args.name} --models rainy")
+    return 1 if bad else 0
+
+
+SUBCOMMANDS = {
+    "ls": ("registered and user datasets and where each was found", _args_ls, _ls),
+    "dir": ("print the default data root ($BENCH_DATA, else the per-user folder)", _args_dir, _dir),
+    "add": ("describe a folder (globs + pairing rule) as a named dataset in the user config folder",
+            _args_add, _add),
+    "verify": ("counts, pairs, unreadable files, sizes, checksums (exit 1 on problems)", _args_verify, _verify),
+    "fetch": ("download where an official direct URL exists; else say where to get it", _args_fetch, _fetch),
+    "synth": ("render seeded synthetic rain onto an image set, labels unchanged", _args_synth, _synth),
+}
