@@ -1,5 +1,12 @@
 """`bench <command>`: thin argument parsing; each command lives in bench/commands/<name>.py
-(or the module named below) and exposes ``add_arguments(parser)`` and ``run(args) -> int``."""
+(or the module named below) and exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+
+Exit codes (every command):
+  0  everything that could run succeeded; the only skips were missing optional assets
+     (data, weights, optional packages), each printed with its fix
+  1  something failed: an image, a model, a measure or a task (see the run summary / run.json)
+  2  usage error: bad arguments, unknown names (models, datasets, measures, tasks), bad config files
+"""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +20,14 @@ COMMANDS = {
     "report": ("bench.report.cli", "tables, plots and HTML from the results store"),
     "figures": ("bench.report.figures", "regenerate named paper figures (configs/figures/)"),
     "perf": ("bench.commands.perf", "benchmarks that print timings (measures, models)"),
+    "doctor": ("bench.commands.doctor", "check this machine: Python, torch, CUDA, weights, data, network, cache"),
 }
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command line that cannot run as given; printed as one line, exit code 2."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,8 +42,14 @@ def main(argv: list[str] | None = None) -> int:
             p.set_defaults(_broken=f"command {name!r} unavailable: {e}")
             continue
         modules[name].add_arguments(p)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)           # argparse exits with 2 on its own errors
     if getattr(args, "_broken", None):
         print(args._broken, file=sys.stderr)
-        return 2
-    return int(modules[args.command].run(args) or 0)
+        return EXIT_USAGE
+    from bench.registry import UnknownName
+
+    try:
+        return int(modules[args.command].run(args) or 0)
+    except (UsageError, UnknownName) as e:
+        print(f"bench {args.command}: {e}", file=sys.stderr)
+        return EXIT_USAGE

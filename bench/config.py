@@ -170,6 +170,9 @@ class RunContext:
             self.offline = True
             self.notices.append(f"network unreachable ({reason}); continuing offline")
             print(f"bench: {self.notices[-1]}", flush=True)
+            from bench.offline import switch_offline
+
+            switch_offline()   # third-party libraries too (Hugging Face, Ultralytics): no retries
 
     def as_dict(self) -> dict[str, Any]:
         return {"device": self.device, "offline": self.offline,

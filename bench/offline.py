@@ -38,6 +38,17 @@ def configure(offline: bool) -> None:
         disable_ultralytics_events()
 
 
+def switch_offline() -> None:
+    """Mid-run: the network turned out unreachable. Set the libraries' offline switches, also in
+    those already imported (huggingface_hub reads HF_HUB_OFFLINE once, at import)."""
+    import sys
+
+    set_env(QUIET_ENV)
+    hub = sys.modules.get("huggingface_hub.constants")
+    if hub is not None and hasattr(hub, "HF_HUB_OFFLINE"):
+        hub.HF_HUB_OFFLINE = True
+
+
 def disable_ultralytics_events() -> None:
     """Ultralytics sends usage events when its `sync` setting is on (the default)."""
     try:

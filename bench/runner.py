@@ -80,8 +80,9 @@ class Runner:
         for name in self.cfg.measures:
             try:
                 p.measures[name] = build_measure(name, self.ctx)
-            except Exception as e:  # a measure that cannot be built is skipped, not fatal
-                self.log.skip("measure", name, f"{e.__class__.__name__}: {e}")
+            except Exception as e:  # skipped when an optional package is missing, else a failure
+                (self.log.skip if _missing_asset(e) else self.log.fail_setup)("measure", name,
+                                                                            f"{e.__class__.__name__}: {e}")
         for name in self.cfg.tasks:
             try:
                 from bench.downstream.tasks import build_task
@@ -90,8 +91,11 @@ class Runner:
                 with self.log.stage(f"load task {name}"):
                     task.ensure_ready()  # a task that cannot run is skipped here, before any image work
                 p.tasks.append(task)
-            except Exception as e:
-                self.log.skip("task", name, f"{e.__class__.__name__}: {e}")
+            except Exception as e:  # TaskUnavailable (weights, labels, packages missing): a skip
+                (self.log.skip if _missing_asset(e) else self.log.fail_setup)("task", name,
+                                                                            f"{e.__class__.__name__}: {e}")
+                if not _missing_asset(e):
+                    self.log.trace(traceback.format_exc())
         return p
 
     def run(self) -> RunLog:
@@ -305,6 +309,14 @@ class Runner:
             ms = 1000.0 * counts["forward_s"] / counts["forwards"]
             self.store.put_model(derainer.key, derainer.name, derainer.variant, derainer.weights_sha256,
                                  {"ms_per_image": round(ms, 2), "device": self.device})
+
+
+def _missing_asset(e: Exception) -> bool:
+    """A skip that leaves the exit code 0: something optional is absent (weights, data, packages)."""
+    from bench.downstream.base import TaskUnavailable
+
+    names = {c.__name__ for c in type(e).__mro__}
+    return isinstance(e, (TaskUnavailable, FileNotFoundError, ImportError)) or "MeasureUnavailable" in names
 
 
 def task_unit(task) -> str:

@@ -74,6 +74,10 @@ class RunLog:
     def fail(self, model: str, dataset: str, image_id: str, message: str) -> None:
         self.failures.append({"model": model, "dataset": dataset, "image": image_id, "error": message})
 
+    def fail_setup(self, kind: str, name: str, message: str) -> None:
+        """A measure or task that broke while being set up (not a missing asset): exit code 1."""
+        self.failures.append({"model": f"{kind} {name}", "dataset": "", "image": "", "error": message})
+
     def progress(self, line: str) -> None:
         """One line per finished (model, dataset), so a long run shows it is moving."""
         print(f"  [{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
@@ -93,6 +97,8 @@ class RunLog:
         return int(sum(c["forwards"] for c in self.pairs.values()))
 
     def exit_code(self) -> int:
+        """0: all that could run succeeded (skips are missing optional assets, each with its fix);
+        1: an image, a model, a measure or a task failed. (2, usage errors, never gets this far.)"""
         return 1 if self.failures else 0
 
     def record(self) -> dict[str, Any]:
@@ -154,7 +160,7 @@ class RunLog:
         if self.failures:
             lines.append(f"  FAILED ({len(self.failures)}):")
             for f in self.failures[:20]:
-                where = f"{f['model']} / {f['dataset']}" + (f" / {f['image']}" if f["image"] else "")
+                where = " / ".join(v for v in (f["model"], f["dataset"], f["image"]) if v)
                 lines.append(f"    - {where}: {f['error']}")
             if len(self.failures) > 20:
                 lines.append(f"    ... {len(self.failures) - 20} more in {self.run_dir / 'run.json'}")

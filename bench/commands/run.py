@@ -33,15 +33,48 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shards", type=int, default=2, help="with --ray: shards per (model, dataset) (default 2)")
 
 
+def check_names(resolved: dict[str, list[str]]) -> None:
+    """Every name must be known before any work starts: a typo is a usage error (exit 2), not a skip.
+    Raises UnknownName (with did-you-mean) or UsageError."""
+    from bench.cli import UsageError
+    from bench.data import dataset_spec
+    from bench.data.user import DatasetSpecError
+    from bench.downstream.tasks import TaskConfigError, build_task
+    from bench.measures import MEASURES
+    from bench.models import MODELS, split_model_arg
+
+    for m in resolved["models"]:
+        MODELS.check(split_model_arg(m)[0])
+    for d in resolved["datasets"]:
+        try:
+            dataset_spec(d)
+        except DatasetSpecError as e:
+            raise UsageError(str(e)) from e
+    for m in resolved["measures"]:
+        if not m.startswith("pyiqa:"):
+            MEASURES.check(m)
+    for t in resolved["tasks"]:
+        try:
+            build_task(t)
+        except TaskConfigError as e:
+            raise UsageError(str(e)) from e
+
+
 def config_from_args(args) -> RunConfig:
-    suite = load_suite(args.suite)
+    from bench.cli import UsageError
+
+    try:
+        suite = load_suite(args.suite)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
     chosen = {k: _names(getattr(args, k)) for k in ("models", "datasets", "measures", "tasks")}
     if not args.all and not any(chosen.values()):
-        raise SystemExit("bench run: say what to run (--all, or --models/--datasets/...)")
+        raise UsageError("say what to run (--all, or --models/--datasets/...)")
     # Families not named on the command line default to the suite's: `--models rainy` still measures.
     resolved = {k: (v if v is not None else list(suite.get(k, []))) for k, v in chosen.items()}
     if resolved["tasks"] == ["none"]:
         resolved["tasks"] = []
+    check_names(resolved)
     ctx = RunContext.from_env(device=args.device, offline=args.offline, data_root=args.data_root,
                               weights_dir=args.weights_dir)
     return RunConfig(**resolved, out=Path(args.out), context=ctx, limit=args.limit,

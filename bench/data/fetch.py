@@ -6,11 +6,9 @@ browser, so for them this prints instructions. Offline, nothing touches the netw
 """
 from __future__ import annotations
 
-import hashlib
 import shutil
 import sys
 import tempfile
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -38,26 +36,25 @@ def fetch(spec, data_root: Path | None, offline: bool, missing: str) -> int:
         print(instructions(spec, data_root, missing))
         print(f"  offline: not downloading {downloads[0][0]}")
         return 1
-    if data_root is None:
-        print("bench data fetch: no data root; pass --data-root or set $BENCH_DATA", file=sys.stderr)
-        return 2
+    from bench.net import DownloadFailed
+
     for url, sha in downloads:
-        archive = download(url, sha)
+        try:
+            archive = download(url, sha)
+        except DownloadFailed as e:
+            print(f"bench data fetch: {e}", file=sys.stderr)
+            return 1
         extract(archive, Path(data_root))
     print(f"{spec.name}: fetched into {data_root}; check it: bench data verify {spec.name}")
     return 0
 
 
 def download(url: str, sha256: str | None) -> Path:
+    """Through bench.net.download (timeout, sha256 where published) into a temporary folder."""
+    from bench.net import download as fetch_url
+
     tmp = Path(tempfile.mkdtemp(prefix="bench-fetch-")) / Path(url).name
-    h = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:  # noqa: S310 (fixed https URLs)
-        for chunk in iter(lambda: r.read(1 << 20), b""):
-            h.update(chunk)
-            f.write(chunk)
-    got = h.hexdigest()
-    if sha256 and got != sha256:
-        raise ValueError(f"{url}: sha256 {got} does not match the published {sha256}; not using it")
+    got = fetch_url(url, tmp, sha256)
     print(f"  downloaded {url} (sha256 {got}{'' if sha256 else ', no published checksum to compare'})")
     return tmp
 

@@ -63,10 +63,12 @@ class SegformerBackend(_Backend):
         n = len(self.task.names)
         if self.params.untrained:
             return SegformerForSemanticSegmentation(SegformerConfig(num_labels=n))
+        from bench.net import probe
+
         source = self.local_dir() or self.params.weights
+        local_only = isinstance(source, Path) or not probe(self.task.ctx, "https://huggingface.co")
         try:
-            model = SegformerForSemanticSegmentation.from_pretrained(
-                str(source), local_files_only=self.task.offline or isinstance(source, Path))
+            model = SegformerForSemanticSegmentation.from_pretrained(str(source), local_files_only=local_only)
         except OSError as e:
             root = self._weights_dir() or Path("<weights-dir>")
             target = root / "segformer" / self.params.weights.split("/")[-1]
@@ -128,17 +130,32 @@ class TorchvisionBackend(_Backend):
             return builder(weights=None, weights_backbone=None, num_classes=n)
         path, url = self._file()
         if path is None:
-            if self.task.offline:
-                root = (self._weights_dir() or Path("<weights-dir>")) / "torchvision"
-                raise _unavailable(self.task, f"torchvision weights {url.rsplit('/', 1)[-1]} not found "
-                                       f"(offline); download {url} and place it in {root}")
-            path = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
-            torch.hub.download_url_to_file(url, str(path))
+            path = self._download(url)
         state = torch.load(path, map_location="cpu", weights_only=True)
         aux = any(k.startswith("aux_classifier") for k in state)
         model = builder(weights=None, weights_backbone=None, num_classes=n, **({"aux_loss": True} if aux else {}))
         model.load_state_dict(state)
         return model
+
+    def _download(self, url: str) -> Path:
+        """Into torch's hub cache (created as needed), checked against the sha256 prefix in the
+        file name; offline or on failure a TaskUnavailable naming the file and where to place it."""
+        import torch
+
+        from bench.net import DownloadFailed, download, torchvision_hash_prefix
+
+        name = url.rsplit("/", 1)[-1]
+        hub = Path(torch.hub.get_dir()) / "checkpoints"
+        root = self._weights_dir() / "torchvision" if self._weights_dir() else hub
+        path = hub / name
+        if self.task.offline:
+            raise _unavailable(self.task, f"torchvision weights {name} not found (offline); download {url} "
+                                   f"and place it in {root}")
+        try:
+            download(url, path, ctx=self.task.ctx, sha256_prefix=torchvision_hash_prefix(url))
+        except DownloadFailed as e:
+            raise _unavailable(self.task, f"torchvision weights {name}: {e}; or place it in {root}") from e
+        return path
 
     def logits(self, model, x):
         return model(x)["out"]

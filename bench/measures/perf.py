@@ -8,15 +8,12 @@ timed. Prints per-image times, the speed ratio and the largest disagreement betw
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _pairs(root: Path, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -31,10 +28,13 @@ def _pairs(root: Path, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench.config import environment
+
+    env = environment()
     ap = argparse.ArgumentParser(prog="bench perf measures", description=__doc__.splitlines()[0])
-    shared = Path(os.environ.get("BENCH_SHARED", REPO.parent / "shared"))
-    ap.add_argument("--data-root", default=os.environ.get("BENCH_DATA", str(shared / "data")))
-    ap.add_argument("--weights-dir", default=os.environ.get("BENCH_WEIGHTS", str(shared / "weights")))
+    data = env.data_root or (env.shared / "data" if env.shared else None)
+    ap.add_argument("--data-root", default=data, required=data is None,
+                    help="folder holding rain100h/ (default: $BENCH_DATA, else $BENCH_SHARED/data)")
     ap.add_argument("--pairs", type=int, default=20, help="timed pairs (one more is used to warm up)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads outside the measures (they run their own work on one thread)")
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds; the fastest of each side counts")

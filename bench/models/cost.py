@@ -112,7 +112,7 @@ def _derainer_for(name: str, spec, ctx):
 
 
 def perf_main(argv: list[str] | None = None) -> int:
-    from bench.config import RunContext
+    from bench.config import RunContext, environment
     from bench.models import MODELS
 
     p = argparse.ArgumentParser(prog="bench perf models", description=__doc__.split("\n\n")[0])
@@ -123,15 +123,18 @@ def perf_main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--no-time", action="store_true", help="params and GFLOPs only")
     p.add_argument("--threads", type=int, default=2, help="CPU threads (torch.set_num_threads)")
-    p.add_argument("--weights-dir", help="checkpoints (default: $BENCH_WEIGHTS)")
+    p.add_argument("--weights-dir", help="checkpoints (default: $BENCH_WEIGHTS, else $BENCH_SHARED/weights; "
+                                         "models without weights there are timed with deterministic weights)")
     args = p.parse_args(argv)
+    env = environment()
+    weights_dir = args.weights_dir or env.weights_dir or (env.shared / "weights" if env.shared else None)
     torch.set_num_threads(args.threads)
     size = tuple(int(v) for v in args.size.lower().split("x"))
     device = torch.device(args.device)
-    ctx = RunContext.from_env(device=args.device, offline=True, weights_dir=args.weights_dir)
+    ctx = RunContext.from_env(device=args.device, offline=True, weights_dir=weights_dir)
     print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}, "
           f"{args.threads} threads), input 1x3x{size[0]}x{size[1]}; GFLOPs = torch flop_counter rules (2 per MAC), "
-          f"ms = median of {args.reps} after {args.warmup} warm-up")
+          f"ms = median of {args.reps} after {args.warmup} warm-up; weights from {weights_dir or '(none)'}")
     header = f"{'model':<13} {'weights':<26} {'params':>10} {'GFLOPs':>9} {'GMACs':>9} {'net input':>10} {'ms/image':>10}"
     print(header)
     print("-" * len(header))

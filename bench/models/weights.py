@@ -6,9 +6,6 @@ Checkpoints are loaded with ``weights_only=True`` and verified against sha256 wh
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import urllib.request
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -103,25 +100,14 @@ class WeightsResolver:
                                   "the file is corrupt or a different checkpoint. Re-download it.")
 
     def _download(self, url: str, path: Path, sha256: str | None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-        os.close(fd)
+        from bench.net import DownloadFailed, download
+
         try:
-            try:
-                with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
-                    shutil.copyfileobj(r, f)
-            except OSError as e:  # URLError, timeouts, refused connections
-                if self.context is not None:
-                    self.context.go_offline(f"{url}: {e}")
-                raise WeightsMissing(f"could not download {url} ({e}); download it by hand and place it at "
-                                     f"{path}, or run with --offline to skip it") from e
-            got = self.sha256(Path(tmp))
-            if sha256 and got != sha256:
-                raise WeightsMismatch(f"{url}: downloaded sha256 {got} != expected {sha256}; not installed.")
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            download(url, path, sha256, ctx=self.context)
+        except DownloadFailed as e:
+            if "does not match" in str(e):
+                raise WeightsMismatch(str(e)) from e
+            raise WeightsMissing(f"{e}, or run with --offline to skip it") from e
 
 
 def load_state_dict(path: str | os.PathLike, strip_prefix: str | None = "module.") -> dict[str, torch.Tensor]:
