@@ -85,7 +85,7 @@ def test_data_add_prefix_layout_then_run(user_home, prefix_folder, capsys):
     for i in IDS:
         rainy = np.asarray(Image.open(prefix_folder / "input_val" / f"input{i}.png").convert("RGB"))
         clean = np.asarray(Image.open(prefix_folder / "label_val" / f"norain{i}.png").convert("RGB"))
-        assert float(rows[f"input{i}"]["psnr_y"]) == pytest.approx(psnr_y_matlab(rainy, clean), abs=1e-6)
+        assert float(rows[f"input{i}"]["psnr_y"]) == pytest.approx(psnr_y_matlab(rainy, clean), abs=1e-4)  # csv: 4 decimals
         assert float(rows[f"input{i}"]["niqe"]) > 0
 
 
