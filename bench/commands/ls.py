@@ -47,17 +47,20 @@ def _models(args) -> int:
 
 
 def _datasets(args) -> int:
-    from bench.data import DATASETS, resolve_dataset
+    from bench.data import dataset_names, dataset_spec, resolve_dataset
 
     ctx = _context(args)
-    for name in DATASETS.names():
+    for name in dataset_names():      # registered, then the user's (`bench data add`)
         try:
             ds = resolve_dataset(name, ctx)
             where = f"found at {ds.root} (layout {ds.layout}, {'paired' if ds.has_clean else 'no GT'})"
         except Exception as e:
             where = f"not found: {e}"
-        spec = DATASETS.load(name)
-        print(f"{name:<16} {spec.description}\n{'':16} {where}")
+        try:
+            description = dataset_spec(name).description
+        except Exception as e:  # a broken user YAML
+            description = f"(unusable: {e})"
+        print(f"{name:<16} {description}\n{'':16} {where}")
     return 0
 
 
