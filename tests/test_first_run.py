@@ -242,3 +242,27 @@ def test_doctor_gives_the_fix_for_each_miss(user_home, capsys):
     out = capsys.readouterr().out
     assert "miss  data root" in out and "mkdir -p" in out
     assert out.count("fix:") == out.count("  miss  ")
+
+
+def test_segformer_unreachable_hub_is_one_probe_then_offline(tmp_path, monkeypatch):
+    """Online but no network: one HEAD request (no Hugging Face retries), a clean skip, run offline."""
+    import time
+    import urllib.request
+
+    from bench.downstream.base import TaskUnavailable
+    from bench.downstream.tasks import build_task
+
+    calls = []
+
+    def refuse(req, *a, **k):
+        calls.append(getattr(req, "full_url", req))
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    ctx = RunContext(device="cpu", offline=False)
+    t0 = time.perf_counter()
+    with pytest.raises(TaskUnavailable, match="hf download"):
+        build_task("semseg_cityscapes", ctx).ensure_ready()
+    assert time.perf_counter() - t0 < 10
+    assert calls == ["https://huggingface.co"] and ctx.offline and len(ctx.notices) == 1

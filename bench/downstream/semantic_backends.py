@@ -55,7 +55,29 @@ class SegformerBackend(_Backend):
             return f"SegFormer {local.name} sha256 {sha256_file(local / 'model.safetensors')[:12]} (transformers)"
         return f"SegFormer {self.params.weights} (transformers, hub)"
 
+    def _missing_message(self) -> str:
+        root = self._weights_dir() or Path("<weights-dir>")
+        target = root / "segformer" / self.params.weights.split("/")[-1]
+        return (f"SegFormer weights {self.params.weights!r} not found" + (" (offline)" if self.task.offline else "")
+                + f"; run `hf download {self.params.weights} --local-dir {target}` on a connected machine and "
+                  f"place the folder at {target}")
+
+    def _in_hub_cache(self) -> bool:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+        except ImportError:
+            return False
+        return isinstance(try_to_load_from_cache(self.params.weights, "config.json"), str)
+
     def build(self):
+        from bench.net import probe
+
+        source, local_only = self.local_dir() or self.params.weights, True
+        if not self.params.untrained:
+            # one HEAD to the hub instead of Hugging Face's own retries; unreachable switches the run offline
+            local_only = isinstance(source, Path) or not probe(self.task.ctx, "https://huggingface.co")
+            if local_only and not isinstance(source, Path) and not self._in_hub_cache():
+                raise _unavailable(self.task, self._missing_message())   # before importing transformers (seconds)
         try:
             from transformers import SegformerConfig, SegformerForSemanticSegmentation
         except ImportError as e:
@@ -63,19 +85,10 @@ class SegformerBackend(_Backend):
         n = len(self.task.names)
         if self.params.untrained:
             return SegformerForSemanticSegmentation(SegformerConfig(num_labels=n))
-        from bench.net import probe
-
-        source = self.local_dir() or self.params.weights
-        local_only = isinstance(source, Path) or not probe(self.task.ctx, "https://huggingface.co")
         try:
             model = SegformerForSemanticSegmentation.from_pretrained(str(source), local_files_only=local_only)
         except OSError as e:
-            root = self._weights_dir() or Path("<weights-dir>")
-            target = root / "segformer" / self.params.weights.split("/")[-1]
-            raise _unavailable(self.task, f"SegFormer weights {self.params.weights!r} not found"
-                                   + (" (offline)" if self.task.offline else "")
-                                   + f"; run `hf download {self.params.weights} --local-dir {target}` "
-                                     f"on a connected machine and place the folder at {target}") from e
+            raise _unavailable(self.task, self._missing_message()) from e
         if model.config.num_labels != n:
             raise _unavailable(self.task, f"{source} predicts {model.config.num_labels} classes, "
                                    f"label set {self.params.label_set} has {n}")
