@@ -266,3 +266,28 @@ def test_segformer_unreachable_hub_is_one_probe_then_offline(tmp_path, monkeypat
         build_task("semseg_cityscapes", ctx).ensure_ready()
     assert time.perf_counter() - t0 < 10
     assert calls == ["https://huggingface.co"] and ctx.offline and len(ctx.notices) == 1
+
+
+def test_resolver_goes_offline_after_the_first_failed_checkpoint(tmp_path, monkeypatch):
+    import urllib.request
+
+    from bench.models import weights as w
+
+    table = {"m": {v: {"file": f"m/{v}.pth", "url": f"http://127.0.0.1:9/{v}.pth", "sha256": "0" * 64}
+                   for v in ("a", "b")}}
+    monkeypatch.setattr(w, "registry", lambda: table)
+    calls = []
+    real = urllib.request.urlopen
+
+    def counting(*a, **k):
+        calls.append(a[0])
+        return real(*a, **k)
+
+    monkeypatch.setattr(urllib.request, "urlopen", counting)
+    ctx = RunContext(device="cpu", offline=False, cache_dir=tmp_path / "cache")
+    with pytest.raises(w.WeightsMissing, match="could not download"):
+        ctx.resolver.resolve("a", model="m")
+    with pytest.raises(w.WeightsMissing, match="offline mode"):
+        ctx.resolver.resolve("b", model="m")
+    assert calls == ["http://127.0.0.1:9/a.pth"] and len(ctx.notices) == 1
+    assert (tmp_path / "cache" / "weights" / "m").is_dir()          # cache folders made as needed
