@@ -36,7 +36,15 @@ def package_versions() -> dict[str, str]:
 
 
 def git_state() -> dict[str, Any]:
+    """The checkout's commit; None when installed from a wheel (site-packages may sit inside some
+    other repository, whose commit is not ours)."""
+    if not (REPO / "pyproject.toml").is_file() or not (REPO / "bench").is_dir():
+        return {"commit": None, "dirty": None}
     try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=REPO, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+        if not top or Path(top).resolve() != REPO:
+            return {"commit": None, "dirty": None}
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
                               timeout=10).stdout.strip()
         dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,

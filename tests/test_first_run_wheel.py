@@ -93,6 +93,7 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path, shared):
     record = json.loads(next((work / "results" / "runs").glob("*/run.json")).read_text())
     assert record["failures"] == []
     assert record["config"]["offline"] is True
+    assert record["git"]["commit"] is None          # installed: no checkout's commit claimed
     rows = list(csv.DictReader((work / "results" / "per_image.csv").open()))
     niqe = {r["model"]: float(r["niqe"]) for r in rows if r.get("niqe")}
     expect = {"rainy", "prenet"} if weights else {"rainy"}
