@@ -161,11 +161,12 @@ def _variant_spec(name: str, title: str, config: PReNetConfig) -> ModelSpec:
         name=name, title=title, build_network=lambda: PReNet(config), io=IO,
         weights=("Rain100H", "Rain100L", "Rain1400"),
         weights_for_dataset={"rain100h": "Rain100H", "rain100l": "Rain100L", "rain1400": "Rain1400"},
-        notes="PReNet paper variant; checkpoints from the official repo's logs/<set>/ (not in shared/).",
+        notes="PReNet paper variant (networks.py); official checkpoints logs/<set>/<variant>/net_latest.pth; "
+              "I/O as test_PReNet_r.py / test_PRN.py / test_PRN_r.py (same as test_PReNet.py).",
     )
 
 
-# The paper's variants; their weights are the `prenet_r`, `prn`, `prn_r` sections of configs/weights.yaml.
+# The paper's variants; their weights are configs/weights/{prenet_r,prn,prn_r}.yaml.
 PRENET_R_SPEC = _variant_spec("prenet_r", "PReNet_r (Ren et al., CVPR 2019), one recursive block",
                               PReNetConfig(shared_block=True))
 PRN_SPEC = _variant_spec("prn", "PRN (Ren et al., CVPR 2019), progressive, no LSTM", PReNetConfig(lstm=False))
