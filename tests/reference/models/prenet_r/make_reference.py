@@ -15,7 +15,6 @@ import argparse
 import hashlib
 import importlib.util
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import torch
 
 IMAGE = "rain100h/rain/norain-1.png"
 CROPS = {"96x128": (100, 150, 96, 128), "57x83": (7, 201, 57, 83)}   # (top, left, height, width)
+COMMIT = "6d908d1e3c7ff5c26fee624112297ad1c8603ca7"   # csdwren/PReNet HEAD the copy came from
 HERE = Path(__file__).resolve().parent.parent
 RUNS = {  # method -> (official class, checkpoint under weights/)
     "prenet_r": ("PReNet_r", "prenet/Rain100H/PReNet6_r.pth"),
@@ -51,14 +51,13 @@ def main() -> None:
     spec = importlib.util.spec_from_file_location("official_prenet_networks", a.official / "networks.py")
     nets = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(nets)
-    commit = subprocess.run(["git", "-C", str(a.official), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     for method, (cls, ckpt) in RUNS.items():
         model = getattr(nets, cls)(6, use_GPU=False)           # test_*.py: recurrent_iter 6
         model.load_state_dict(torch.load(a.shared / "weights" / ckpt, map_location="cpu"))
         model.eval()
         out_dir = HERE / method
         out_dir.mkdir(exist_ok=True)
-        meta = {"official": f"csdwren/PReNet networks.py {cls}", "official_commit": commit or "6d908d1e3c7ff5c26fee624112297ad1c8603ca7",
+        meta = {"official": f"csdwren/PReNet networks.py {cls}", "official_commit": COMMIT,
                 "checkpoint": ckpt, "image": IMAGE, "crops": {k: list(v) for k, v in CROPS.items()},
                 "torch": torch.__version__, "outputs": {}}
         for name, crop in CROPS.items():
