@@ -142,7 +142,8 @@ def resampled_interval(n: int, statistic: Callable[[np.ndarray], np.ndarray],
     if n < 2 or not math.isfinite(full):
         return Interval(full, math.nan, math.nan, n, settings.method)
     lo, hi, dist = _bootstrap((np.arange(n),), _batched(n, statistic), settings, vectorized=True)
-    if np.ptp(dist[np.isfinite(dist)]) == 0 if np.isfinite(dist).any() else False:
+    finite = dist[np.isfinite(dist)]
+    if finite.size and np.ptp(finite) == 0:        # every resample scores the same (e.g. AP 1 on every image)
         return Interval(full, full, full, n, "constant")
     return Interval(full, float(lo), float(hi), n, settings.method)
 
