@@ -84,9 +84,11 @@ def _interval(n: int, statistic, settings: stats.Settings) -> tuple[np.ndarray, 
     import scipy.stats
 
     full = np.asarray(statistic(np.arange(n)[None]), dtype=float)[..., 0]
-    res = scipy.stats.bootstrap((np.arange(n),), lambda idx, axis=-1: statistic(np.atleast_2d(idx)),
-                                n_resamples=settings.n_resamples, confidence_level=settings.confidence,
-                                method="percentile", vectorized=True, rng=np.random.default_rng(settings.seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # resamples where ρ is undefined (NaN) are left out just below
+        res = scipy.stats.bootstrap((np.arange(n),), lambda idx, axis=-1: statistic(np.atleast_2d(idx)),
+                                    n_resamples=settings.n_resamples, confidence_level=settings.confidence,
+                                    method="percentile", vectorized=True, rng=np.random.default_rng(settings.seed))
     a = 100 * (1 - settings.confidence) / 2
     dist = np.asarray(res.bootstrap_distribution, dtype=float).reshape(len(full), -1)
     with warnings.catch_warnings():

@@ -45,6 +45,8 @@ def correlation_scatter(models_c, images_c, label_of, higher: dict[str, bool], s
         if cor.level == "models":
             rx = _ranks(pts.set_index("model_key")["x"], higher.get(cor.x, True))
             ry = _ranks(pts.set_index("model_key")["y"], higher.get(cor.y, True))
+            # alternate label offsets along x so that neighbouring points keep readable labels
+            offset = {k: (6, 6) if j % 2 == 0 else (6, -13) for j, k in enumerate(pts.sort_values("x")["model_key"])}
             for _, r in pts.iterrows():
                 xerr = yerr = None
                 if interval_of is not None:
@@ -53,7 +55,7 @@ def correlation_scatter(models_c, images_c, label_of, higher: dict[str, bool], s
                     yerr = [[r["y"] - iy.lo], [iy.hi - r["y"]]] if iy is not None and np.isfinite(iy.lo) else None
                 ax.errorbar(r["x"], r["y"], xerr=xerr, yerr=yerr, fmt="o", ms=7, capsize=3)
                 ax.annotate(f"{label_of(r['model_key'])} (#{rx[r['model_key']]}/#{ry[r['model_key']]})",
-                            (r["x"], r["y"]), textcoords="offset points", xytext=(6, 5), fontsize=8)
+                            (r["x"], r["y"]), textcoords="offset points", xytext=offset[r["model_key"]], fontsize=8)
             where = "across models (label: rank by x / rank by y)"
         else:
             for key, g in pts.groupby("model_key", sort=False):

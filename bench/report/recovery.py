@@ -63,7 +63,9 @@ def recovery(d, key: str, metric: str, settings: stats.Settings = stats.DEFAULT)
 
 
 def default_metrics(d) -> list[str]:
-    return list(d.scorers) + [m for m in d.measures if not any(m.startswith(p) for p in FULL_REFERENCE)]
+    """The primary downstream scores (mAP50-95, mIoU) and the no-reference measures (NIQE)."""
+    return ([m for m in d.scorers if m.endswith(("_map50_95", "_miou"))]
+            + [m for m in d.measures if not any(m.startswith(p) for p in FULL_REFERENCE)])
 
 
 def all_recoveries(data: dict, settings: stats.Settings = stats.DEFAULT,
