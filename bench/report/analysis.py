@@ -100,8 +100,9 @@ class Analysis:
         return f" ± {iv.half:.{decimals}f}"
 
     def notes(self) -> list[str]:
-        return [stats.MARK_RULE, "Intervals: " + self.settings.text() + "; ± is half the interval width "
-                "(the CSV leaderboard_ci.csv has both ends)."]
+        return [stats.MARK_RULE, "Intervals: " + self.settings.text() + "; dataset-level scores (mAP, mIoU) "
+                "are rescored on each resampled image set from the per-image COCOeval matches / confusion "
+                "matrices computed once; ± is half the interval width (leaderboard_ci.csv has both ends)."]
 
     def __post_init__(self):
         self._index = {(r.dataset, r.model_key, r.metric): stats.Interval(r.value, r.lo, r.hi, r.n, r.method)

@@ -150,7 +150,7 @@ def build_report(store, lb, out: Path, data_root: Path | None = None, samples: i
     if {"psnr_y", "ssim_y"} <= set(lb.table.columns):
         try:
             paper = tables.paper_table(lb, datasets=list(dict.fromkeys(lb.table["dataset"])),
-                                       title="PSNR-Y / SSIM-Y (papers' layout)")
+                                       title="PSNR-Y / SSIM-Y (papers' layout)", stats=analysis)
         except ValueError as e:  # several unnamed checkpoints of one model on a dataset
             report.warnings.append(f"papers' layout skipped: {e}")
     figs = out / "figures"

@@ -203,7 +203,7 @@ def pick_row(block: pd.DataFrame, model: str, dataset: str, variant: str | None)
 
 def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_y", "ssim_y"),
                 models: Iterable[str] | None = None, variants: Mapping[str, Any] | None = None,
-                deltas: bool = False, title: str = "Comparison") -> Table:
+                deltas: bool = False, title: str = "Comparison", stats=None) -> Table:
     """The seed papers' layout: models as rows, one column group per dataset with metric sub-columns.
 
     A row is a model name; where several checkpoints exist the one named in ``variants`` is used
@@ -232,13 +232,17 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
             vals = [None if picked[x, d] is None or pd.isna(picked[x, d][m]) else float(picked[x, d][m])
                     for x in models]
             marks = rank_marks(vals, info.higher_is_better, dec, eligible)
+            if stats is not None:
+                marks = stats.table_marks(d, [None if picked[x, d] is None else picked[x, d]["model_key"]
+                                              for x in models], m, marks)
             b = None if base is None else base[m]
             columns.append([Cell(fmt(v, dec), mk, _delta_text(v, b, dec) if deltas and x != BASELINE_MODEL else None)
                             for v, mk, x in zip(vals, marks, models)])
     rows = [[Cell(model_label(m))] + [c[i] for c in columns] for i, m in enumerate(models)]
     headers = ["Model"] + [f"{metric_label(m)} {arrow(lb.columns[m])}" for _ in datasets for m in metrics]
     groups = [("", 1)] + [(dataset_label(d), len(metrics)) for d in datasets]
-    notes = ["↑ higher is better, ↓ lower is better. " + MARK_RULE + (" " + DELTA_RULE if deltas else "")]
+    rule = " ".join(stats.notes()) if stats is not None else MARK_RULE
+    notes = ["↑ higher is better, ↓ lower is better. " + rule + (" " + DELTA_RULE if deltas else "")]
     notes += protocol_notes(lb, metrics)
     if used:
         notes.append("Checkpoints: " + "; ".join(used) + ".")
