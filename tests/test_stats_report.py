@@ -40,7 +40,7 @@ def test_tiny_lead_not_bold_clear_lead_bold(tmp_path, capsys):
     assert row["psnr_y_lo"] < row["psnr_y"] < row["psnr_y_hi"]
     assert "2000" not in row["interval_method"] and "1000 resamples" in row["interval_method"]
     page = (out2 / "report.html").read_text()
-    assert "Does restoration predict utility?" in page and "restoration predicts utility" in page
+    assert "Does restoration predict utility?" in page and "ds: across 4 models, PSNR-Y predicts well the ranking" in page
     assert (out2 / "figures" / "correlation_ds.png").is_file() and (out2 / "figures" / "recovery_share.png").is_file()
     cors = pd.read_csv(out2 / "correlations.csv")
     assert cors.loc[(cors["level"] == "models") & (cors["x"] == "psnr_y"), "spearman"].iloc[0] == 1.0

@@ -199,27 +199,29 @@ def frame(rows: list[Correlation]) -> pd.DataFrame:
     return pd.DataFrame([c.as_row() for c in rows])
 
 
-def _verdict(c: Correlation | None) -> str:
+def _verb(c: Correlation | None) -> str:
+    """What the interval of ρ lets us say: above 0 (and how strongly), or not."""
     if c is None or not np.isfinite(c.spearman):
-        return "cannot be told"
+        return "cannot be said to predict"
     if np.isfinite(c.spearman_lo) and c.spearman_lo > 0:
-        return "strongly" if c.spearman >= 0.7 and c.spearman_lo >= 0.3 else "weakly but reliably"
-    return "not reliably"
+        return "predicts well" if c.spearman >= 0.7 and c.spearman_lo >= 0.3 else "weakly predicts"
+    return "does not reliably predict"
 
 
 def sentence(models: Correlation | None, images: Correlation | None, labels) -> str:
-    """One sentence answering the question for a dataset (labels: dataset/metric label functions)."""
+    """One sentence answering "does restoration predict utility?" for a dataset
+    (``labels``: the dataset and metric label functions)."""
     dataset_label, metric_label = labels
     c = models or images
     if c is None:
         return ""
-    head = f"{dataset_label(c.dataset)} ({metric_label(c.x)} vs {metric_label(c.y)}): "
+    x, y = metric_label(c.x), metric_label(c.y)
     parts = []
     if models is not None:
-        parts.append(f"{_verdict(models)} across models (Spearman ρ = {models.spearman:.2f} "
-                     f"[{models.spearman_lo:.2f}, {models.spearman_hi:.2f}], Kendall τ = {models.kendall:.2f} "
-                     f"[{models.kendall_lo:.2f}, {models.kendall_hi:.2f}], {models.n_models} models)")
+        parts.append(f"across {models.n_models} models, {x} {_verb(models)} the ranking by {y} "
+                     f"(Spearman ρ = {models.spearman:.2f} [{models.spearman_lo:.2f}, {models.spearman_hi:.2f}], "
+                     f"Kendall τ = {models.kendall:.2f} [{models.kendall_lo:.2f}, {models.kendall_hi:.2f}])")
     if images is not None:
-        parts.append(f"{_verdict(images)} per image (ρ = {images.spearman:.2f} [{images.spearman_lo:.2f}, "
-                     f"{images.spearman_hi:.2f}], {images.n_images} images with labels)")
-    return head + "restoration predicts utility " + "; ".join(parts) + "."
+        parts.append(f"per image it {_verb(images)} {y} (ρ = {images.spearman:.2f} [{images.spearman_lo:.2f}, "
+                     f"{images.spearman_hi:.2f}] over {images.n_images} images with labels × {images.n_models} models)")
+    return f"{dataset_label(c.dataset)}: " + "; ".join(parts) + "."
