@@ -98,8 +98,8 @@ def recovery_bars(frame: pd.DataFrame, metric: str, label_of, stem: Path) -> lis
     ax.set_ylabel(f"recovery share of {metric_label(metric)}")
     ax.set_title(f"Share of the rain-induced drop in {metric_label(metric)} recovered\n"
                  "(model − rainy) / (clean − rainy); 0 = rainy input, 1 = clean image", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.text(0.01, -0.03, df["method"].iloc[0], fontsize=6.5, color="#555")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(len(keys), 4), frameon=False)
+    fig.text(0.01, -0.05, df["method"].iloc[0], fontsize=6.5, color="#555")
     fig.tight_layout()
     return _save(fig, stem)
 
