@@ -53,6 +53,31 @@ def coco_map(predictions: dict[str, dict], labels: dict[str, dict], iou_type: st
     Returns {"map50_95", "map50", "ap": {class_name: AP50:95}, "ap50": {...}, "images", "labels",
     "detections"}; mAPs are NaN when the scored images hold no label at all.
     """
+    ev, names, out = coco_evaluate(predictions, labels, iou_type)
+    out.pop("ids")
+    if ev is None:
+        return out
+    with _quiet():
+        ev.accumulate()
+    precision = ev.eval["precision"][:, :, :, 0, -1]          # [T, R, K] at area "all", maxDets=100
+    out["map50_95"] = _mean_defined(precision)
+    out["map50"] = _mean_defined(precision[:1])
+    for k, cat in enumerate(ev.params.catIds):
+        if (precision[:, :, k] > -1).any():
+            name = names.get(cat - 1, str(cat - 1))
+            out["ap"][name] = _mean_defined(precision[:, :, k])
+            out["ap50"][name] = _mean_defined(precision[:1, :, k])
+    return out
+
+
+def coco_evaluate(predictions: dict[str, dict], labels: dict[str, dict], iou_type: str = "bbox"):
+    """The per-image half of COCOeval: (COCOeval after ``evaluate()``, class names, counts).
+
+    ``ev.evalImgs`` then holds every image's matches (ev.params.imgIds are 1..n in sorted image-id
+    order, ``out["ids"]``); ``accumulate()`` turns them into the dataset score. The COCOeval is None
+    (and the mAPs NaN) when the images hold no label at all. bench/report/stats.py reuses the
+    matches to bootstrap mAP over images without re-matching.
+    """
     if iou_type not in ("bbox", "segm"):
         raise ValueError(f"iou_type must be 'bbox' or 'segm', not {iou_type!r}")
     from pycocotools.coco import COCO
@@ -89,10 +114,10 @@ def coco_map(predictions: dict[str, dict], labels: dict[str, dict], iou_type: st
             results.append(res)
 
     out: dict[str, Any] = {"images": len(ids), "labels": len(annotations), "detections": len(results),
-                           "ap": {}, "ap50": {}}
+                           "ap": {}, "ap50": {}, "ids": ids}
     if not annotations:
         out.update(map50_95=math.nan, map50=math.nan)
-        return out
+        return None, names, out
     categories = [{"id": c + 1, "name": names.get(c, str(c))} for c in classes]
     with _quiet():
         gt = COCO()
@@ -107,16 +132,7 @@ def coco_map(predictions: dict[str, dict], labels: dict[str, dict], iou_type: st
         ev = COCOeval(gt, dt, iou_type)
         assert ev.params.maxDets[-1] == MAX_DETS
         ev.evaluate()
-        ev.accumulate()
-    precision = ev.eval["precision"][:, :, :, 0, -1]          # [T, R, K] at area "all", maxDets=100
-    out["map50_95"] = _mean_defined(precision)
-    out["map50"] = _mean_defined(precision[:1])
-    for k, cat in enumerate(ev.params.catIds):
-        if (precision[:, :, k] > -1).any():
-            name = names.get(cat - 1, str(cat - 1))
-            out["ap"][name] = _mean_defined(precision[:, :, k])
-            out["ap50"][name] = _mean_defined(precision[:1, :, k])
-    return out
+    return ev, names, out
 
 
 def _mean_defined(p: np.ndarray) -> float:

@@ -25,6 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="datasets, for the rainy/ground-truth panels of the grids "
                                        "(default: $BENCH_DATA)")
     p.add_argument("--samples", type=int, default=2, help="images per comparison grid (default 2)")
+    from bench.report import stats_report
+
+    stats_report.add_arguments(p)
 
 
 @dataclass
@@ -134,16 +137,20 @@ def build_grids(store, lb, out: Path, data_root: Path | None, n: int, report: Re
             report.warnings += [f"{name}: {m}" for m in missing]
 
 
-def build_report(store, lb, out: Path, data_root: Path | None = None, samples: int = 2) -> Report:
+def build_report(store, lb, out: Path, data_root: Path | None = None, samples: int = 2,
+                 stats_settings=None, ci: bool = False) -> Report:
+    from bench.report import stats_report
+
     out = Path(out)
     report = Report()
-    report.files += tables.write_csvs(lb, out) + tables.write_tables(lb, out)
-    main_table = tables.leaderboard_table(lb)
+    analysis = stats_report.compute(store, lb, stats_settings)
+    report.files += tables.write_csvs(lb, out) + tables.write_tables(lb, out, stats=analysis, ci=ci)
+    main_table = tables.leaderboard_table(lb, stats=analysis, ci=analysis is not None)
     paper = None
     if {"psnr_y", "ssim_y"} <= set(lb.table.columns):
         try:
             paper = tables.paper_table(lb, datasets=list(dict.fromkeys(lb.table["dataset"])),
-                                       title="PSNR-Y / SSIM-Y (papers' layout)")
+                                       title="PSNR-Y / SSIM-Y (papers' layout)", stats=analysis)
         except ValueError as e:  # several unnamed checkpoints of one model on a dataset
             report.warnings.append(f"papers' layout skipped: {e}")
     figs = out / "figures"
@@ -172,6 +179,7 @@ def build_report(store, lb, out: Path, data_root: Path | None = None, samples: i
     if not errors.empty:
         page.add_text("Errors", [f"{r.model_key} / {r.dataset} / {r.image_id} / {r.unit}: {r.error}"
                                  for r in errors.head(50).itertuples()], "missing")
+    stats_report.add_to_report(analysis, lb, out, report, page)
     page.add_figures("Figures", [(c, p) for c, p in report.figures if "grid_" not in p.name])
     page.add_figures("Visual comparisons", [(c, p) for c, p in report.figures if "grid_" in p.name])
     if report.warnings:
@@ -193,8 +201,11 @@ def run(args) -> int:
               file=sys.stderr)
         return 2
     data_root = Path(args.data_root) if args.data_root else default_data_root()
-    report = build_report(store, lb, out, data_root, args.samples)
-    print(tables.to_markdown(tables.leaderboard_table(lb)))
+    from bench.report import stats_report
+
+    settings = stats_report.settings_from(args)
+    report = build_report(store, lb, out, data_root, args.samples, settings, getattr(args, "ci", False))
+    print((out / "leaderboard.md").read_text(encoding="utf-8"))
     for w in report.warnings[:20]:
         print(f"note: {w}")
     if len(report.warnings) > 20:

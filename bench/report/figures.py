@@ -24,6 +24,9 @@ FIGURE_KINDS = Registry("figure kind", {
     "quality_vs_utility": "bench.report.figure_kinds:quality_vs_utility",
     "visual_comparison": "bench.report.figure_kinds:visual_comparison",
     "bars": "bench.report.figure_kinds:bars",
+    "correlation_scatter": "bench.report.figure_kinds_stats:correlation_kind",
+    "recovery_share": "bench.report.figure_kinds_stats:recovery_kind",
+    "critical_difference": "bench.report.figure_kinds_stats:critical_difference_kind",
 })
 
 _TOP_KEYS = {"name", "kind", "title", "description", "source", "needs", "params"}

@@ -31,7 +31,7 @@ DELTA_RULE = "(±x): difference to the rainy input on the same dataset, from unr
 @dataclass
 class Cell:
     text: str
-    mark: str | None = None          # "best" | "second" | None
+    mark: str | None = None          # "best" | "second" | "tied" | None
     delta: str | None = None         # signed difference to the rainy row, already formatted
 
 
@@ -140,8 +140,11 @@ def _cost_cell(column: str, value) -> Cell:
 # --- the two layouts ----------------------------------------------------------------------------
 
 def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Iterable[str] | None = None,
-                      deltas: bool = True, costs: bool = True, title: str = "Leaderboard") -> Table:
-    """One row per model × dataset, grouped by dataset; images, metrics, then cost columns."""
+                      deltas: bool = True, costs: bool = True, title: str = "Leaderboard",
+                      stats=None, ci: bool = False) -> Table:
+    """One row per model × dataset, grouped by dataset; images, metrics, then cost columns.
+    ``stats``: a bench.report.analysis.Analysis; its significance marks replace the plain ranking and
+    ``ci`` adds "± half-width" to each value."""
     from bench.report.published import ReportColumns
 
     metrics = metric_columns(lb, metrics)
@@ -163,9 +166,13 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
             info, dec = lb.columns[m], decimals_for(getattr(lb.columns[m], "value_range", None))
             vals = [None if pd.isna(v) else float(v) for v in block[m]]
             marks = rank_marks(vals, info.higher_is_better, dec, eligible)
+            if stats is not None:
+                marks = stats.table_marks(dataset, list(block["model_key"]), m, marks)
             b = base[m].iloc[0] if len(base) else None
-            cols.append([Cell(fmt(v, dec), mk, _delta_text(v, b, dec) if deltas and model != BASELINE_MODEL else None)
-                         for v, mk, model in zip(vals, marks, block["model"])])
+            pm = [stats.pm(dataset, k, m, dec) if stats is not None and ci and v is not None else ""
+                  for k, v in zip(block["model_key"], vals)]
+            cols.append([Cell(fmt(v, dec) + e, mk, _delta_text(v, b, dec) if deltas and model != BASELINE_MODEL else None)
+                         for v, mk, model, e in zip(vals, marks, block["model"], pm)])
         sections.append(len(rows))
         for i, (idx, r) in enumerate(block.iterrows()):
             row = [Cell(dataset_label(dataset)), Cell(model_label(r["model"], r["variant"])),
@@ -175,7 +182,8 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
             row += [c[i] for c in cols] + [Cell(x) for x in (pub.texts(idx) if pub else [])]
             row += [_cost_cell(c, r[c]) for c in costs_cols]
             rows.append(row)
-    notes = ["↑ higher is better, ↓ lower is better. " + MARK_RULE + (" " + DELTA_RULE if deltas else "")]
+    rule = " ".join(stats.notes()) if stats is not None else MARK_RULE
+    notes = ["↑ higher is better, ↓ lower is better. " + rule + (" " + DELTA_RULE if deltas else "")]
     notes += protocol_notes(lb, metrics) + [cost_note(lb, c) for c in costs_cols] + (pub.notes() if pub else [])
     return Table(title, headers, rows, numeric, notes=notes, sections=sections)
 
@@ -195,7 +203,7 @@ def pick_row(block: pd.DataFrame, model: str, dataset: str, variant: str | None)
 
 def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_y", "ssim_y"),
                 models: Iterable[str] | None = None, variants: Mapping[str, Any] | None = None,
-                deltas: bool = False, title: str = "Comparison") -> Table:
+                deltas: bool = False, title: str = "Comparison", stats=None) -> Table:
     """The seed papers' layout: models as rows, one column group per dataset with metric sub-columns.
 
     A row is a model name; where several checkpoints exist the one named in ``variants`` is used
@@ -224,13 +232,17 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
             vals = [None if picked[x, d] is None or pd.isna(picked[x, d][m]) else float(picked[x, d][m])
                     for x in models]
             marks = rank_marks(vals, info.higher_is_better, dec, eligible)
+            if stats is not None:
+                marks = stats.table_marks(d, [None if picked[x, d] is None else picked[x, d]["model_key"]
+                                              for x in models], m, marks)
             b = None if base is None else base[m]
             columns.append([Cell(fmt(v, dec), mk, _delta_text(v, b, dec) if deltas and x != BASELINE_MODEL else None)
                             for v, mk, x in zip(vals, marks, models)])
     rows = [[Cell(model_label(m))] + [c[i] for c in columns] for i, m in enumerate(models)]
     headers = ["Model"] + [f"{metric_label(m)} {arrow(lb.columns[m])}" for _ in datasets for m in metrics]
     groups = [("", 1)] + [(dataset_label(d), len(metrics)) for d in datasets]
-    notes = ["↑ higher is better, ↓ lower is better. " + MARK_RULE + (" " + DELTA_RULE if deltas else "")]
+    rule = " ".join(stats.notes()) if stats is not None else MARK_RULE
+    notes = ["↑ higher is better, ↓ lower is better. " + rule + (" " + DELTA_RULE if deltas else "")]
     notes += protocol_notes(lb, metrics)
     if used:
         notes.append("Checkpoints: " + "; ".join(used) + ".")
@@ -241,7 +253,7 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
 
 def _md_cell(c: Cell) -> str:
     t = c.text.replace("|", "\\|")
-    t = f"**{t}**" if c.mark == "best" else f"<ins>{t}</ins>" if c.mark == "second" else t
+    t = f"**{t}**" if c.mark == "best" else f"<ins>{t}</ins>" if c.mark == "second" else f"*{t}*" if c.mark == "tied" else t
     return f"{t} ({c.delta})" if c.delta else t
 
 
@@ -269,7 +281,8 @@ def tex_escape(s: str) -> str:
 
 def _tex_cell(c: Cell) -> str:
     t = tex_escape(c.text)
-    t = rf"\textbf{{{t}}}" if c.mark == "best" else rf"\underline{{{t}}}" if c.mark == "second" else t
+    t = rf"\textbf{{{t}}}" if c.mark == "best" else rf"\underline{{{t}}}" if c.mark == "second" else \
+        rf"\textit{{{t}}}" if c.mark == "tied" else t
     return rf"{t} {{\scriptsize ({c.delta})}}" if c.delta else t
 
 
@@ -301,7 +314,7 @@ def to_latex(t: Table) -> str:
 
 def _html_cell(c: Cell) -> str:
     t = html.escape(c.text)
-    t = f"<b>{t}</b>" if c.mark == "best" else f"<u>{t}</u>" if c.mark == "second" else t
+    t = f"<b>{t}</b>" if c.mark == "best" else f"<u>{t}</u>" if c.mark == "second" else f"<i>{t}</i>" if c.mark == "tied" else t
     return f'{t} <small class="delta">({html.escape(c.delta)})</small>' if c.delta else t
 
 
@@ -347,11 +360,11 @@ def write_csvs(lb, out_dir: str | Path) -> list[Path]:
     return paths
 
 
-def write_tables(lb, out_dir: str | Path) -> list[Path]:
+def write_tables(lb, out_dir: str | Path, stats=None, ci: bool = False) -> list[Path]:
     """``leaderboard.md`` and ``leaderboard.tex`` (all datasets, deltas and cost columns)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    t = leaderboard_table(lb)
+    t = leaderboard_table(lb, stats=stats, ci=ci)
     md, tex = out_dir / "leaderboard.md", out_dir / "leaderboard.tex"
     md.write_text(to_markdown(t), encoding="utf-8")
     tex.write_text(to_latex(t), encoding="utf-8")
