@@ -1,12 +1,22 @@
 """The results store: per-image records in SQLite, written as they are produced.
 
 Every record is committed on its own, so a run killed at any point loses at most the unit in
-flight, and a rerun finds exactly what is finished. Reports read only from here.
+flight, and a rerun finds exactly what is finished. Reports read only from here: the ``units``
+table says what produced each column (type, parameters, weights, protocol, direction, range,
+code version), ``bindings`` which label source a task used on a dataset, ``datasets`` the content
+fingerprint (and file manifest) of every dataset version, ``deviations`` per-image departures
+from the plain computation (tiling, out-of-memory retries, crops).
+
+Identity is by content: every record and label carries ``dataset_fp`` (bench.data.fingerprint),
+and ``model_key`` names weights sha256, model code version and I/O policy (``model_key_for``).
+Schema version 2; a version-1 store (no fingerprints, no units table) is migrated when opened.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -14,17 +24,22 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from bench.units import UnitInfo
+
+SCHEMA_VERSION = 2
+
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records (
     model_key TEXT NOT NULL, model TEXT NOT NULL, variant TEXT, dataset TEXT NOT NULL,
-    image_id TEXT NOT NULL, unit TEXT NOT NULL, value REAL, payload TEXT, protocol TEXT,
-    error TEXT, run_id TEXT, created REAL,
-    PRIMARY KEY (model_key, dataset, image_id, unit)
+    dataset_fp TEXT NOT NULL DEFAULT '', image_id TEXT NOT NULL, unit TEXT NOT NULL, value REAL,
+    payload TEXT, protocol TEXT, error TEXT, run_id TEXT, created REAL,
+    PRIMARY KEY (model_key, dataset, dataset_fp, image_id, unit)
 );
 CREATE TABLE IF NOT EXISTS labels (
-    dataset TEXT NOT NULL, task TEXT NOT NULL, image_id TEXT NOT NULL, source TEXT,
-    payload TEXT, error TEXT,
-    PRIMARY KEY (dataset, task, image_id)
+    dataset TEXT NOT NULL, dataset_fp TEXT NOT NULL DEFAULT '', task TEXT NOT NULL, image_id TEXT NOT NULL,
+    source TEXT, payload TEXT, error TEXT,
+    PRIMARY KEY (dataset, dataset_fp, task, image_id)
 );
 CREATE TABLE IF NOT EXISTS models (
     model_key TEXT PRIMARY KEY, model TEXT, variant TEXT, weights_sha256 TEXT, info TEXT
@@ -32,10 +47,53 @@ CREATE TABLE IF NOT EXISTS models (
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, started REAL, finished REAL, record TEXT
 );
+CREATE TABLE IF NOT EXISTS units (
+    unit TEXT PRIMARY KEY, name TEXT, kind TEXT, type TEXT, params TEXT, weights_sha256 TEXT,
+    protocol TEXT, columns TEXT, code_version TEXT
+);
+CREATE TABLE IF NOT EXISTS bindings (
+    unit TEXT NOT NULL, dataset TEXT NOT NULL, dataset_fp TEXT NOT NULL DEFAULT '', label_source TEXT,
+    protocol TEXT, PRIMARY KEY (unit, dataset, dataset_fp)
+);
+CREATE TABLE IF NOT EXISTS datasets (
+    dataset TEXT NOT NULL, fingerprint TEXT NOT NULL, root TEXT, files INTEGER, manifest TEXT, created REAL,
+    PRIMARY KEY (dataset, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS deviations (
+    model_key TEXT NOT NULL, dataset TEXT NOT NULL, dataset_fp TEXT NOT NULL DEFAULT '', image_id TEXT NOT NULL,
+    kind TEXT NOT NULL, detail TEXT, run_id TEXT,
+    PRIMARY KEY (model_key, dataset, dataset_fp, image_id, kind)
+);
 """
 
 # `unit` for a failure that concerns the whole image (unreadable file, failed forward pass)
 IMAGE_UNIT = "_image"
+
+
+def _safe(text: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._=-]+", "_", text).strip("_") or "_"
+    return s if s == text else f"{s[:60]}-{hashlib.sha1(text.encode()).hexdigest()[:6]}"
+
+
+def output_path(out: str | Path, model_key: str, dataset: str, image_id: str, dataset_fp: str = "") -> Path:
+    """Where the runner caches a derained PNG: per model identity, dataset and dataset content."""
+    safe = model_key.replace("#", "_").replace("@", "_").replace("/", "_")
+    base = Path(out) / "cache" / safe
+    if not dataset_fp:  # version-1 layout (no fingerprint)
+        return base / dataset / f"{image_id}.png"
+    return base / _safe(dataset) / dataset_fp[:16] / f"{image_id}.png"
+
+
+def model_key_for(derainer) -> str:
+    """A derainer's identity in the store: its key (name, variant, weights sha256) plus a hash of
+    its code version and I/O policy, so changed model code never reuses old outputs."""
+    blob = json.dumps({"code": str(getattr(derainer, "code_version", "")), "io": derainer.io.as_dict()},
+                      sort_keys=True, default=str)
+    return f"{derainer.key}~{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
+
+
+def _json(payload: Any) -> str | None:
+    return None if payload is None else json.dumps(payload, separators=(",", ":"))
 
 
 class Store:
@@ -45,7 +103,29 @@ class Store:
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.migrated_from: int | None = None
+        old = self._version()
+        if old is not None and old < SCHEMA_VERSION:
+            from bench.store_migrate import migrate
+
+            migrate(self.db, old)
+            self.migrated_from = old
         self.db.executescript(SCHEMA)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def _version(self) -> int | None:
+        """None for a new file; 1 for a store written before schema versions existed."""
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "records" not in tables:
+            return None
+        if "meta" not in tables:
+            return 1
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 1
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
 
     def close(self) -> None:
         self.db.close()
@@ -53,21 +133,23 @@ class Store:
     # --- writing -----------------------------------------------------------------------------
     def put(self, *, model_key: str, model: str, variant: str | None, dataset: str, image_id: str,
             unit: str, value: float | None = None, payload: Any = None, protocol: str | None = None,
-            error: str | None = None, run_id: str | None = None) -> None:
+            error: str | None = None, run_id: str | None = None, dataset_fp: str = "") -> None:
         if value is not None and not math.isfinite(value):
             value = None if math.isnan(value) else value
         self.db.execute(
-            "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (model_key, model, variant or "", dataset, image_id, unit, value,
-             None if payload is None else json.dumps(payload, separators=(",", ":")),
-             protocol, error, run_id, time.time()),
-        )
+            "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (model_key, model, variant or "", dataset, dataset_fp, image_id, unit, value, _json(payload),
+             protocol, error, run_id, time.time()))
+
+    def clear_image_error(self, model_key: str, dataset: str, image_id: str, dataset_fp: str = "") -> None:
+        """The image's units all succeeded now: its earlier failure record goes."""
+        self.db.execute("DELETE FROM records WHERE model_key=? AND dataset=? AND dataset_fp=? AND image_id=? "
+                        "AND unit=?", (model_key, dataset, dataset_fp, image_id, IMAGE_UNIT))
 
     def put_label(self, dataset: str, task: str, image_id: str, source: str, payload: Any,
-                  error: str | None = None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO labels VALUES (?,?,?,?,?,?)",
-                        (dataset, task, image_id, source,
-                         None if payload is None else json.dumps(payload, separators=(",", ":")), error))
+                  error: str | None = None, dataset_fp: str = "") -> None:
+        self.db.execute("INSERT OR REPLACE INTO labels VALUES (?,?,?,?,?,?,?)",
+                        (dataset, dataset_fp, task, image_id, source, _json(payload), error))
 
     def put_model(self, model_key: str, model: str, variant: str | None, weights_sha256: str | None,
                   info: dict[str, Any]) -> None:
@@ -80,40 +162,84 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?)",
                         (run_id, started, finished, json.dumps(record)))
 
+    def put_unit(self, unit: UnitInfo) -> None:
+        self.db.execute("INSERT OR REPLACE INTO units VALUES (?,?,?,?,?,?,?,?,?)", unit.row())
+
+    def put_binding(self, unit: str, dataset: str, label_source: str, protocol: str, dataset_fp: str = "") -> None:
+        self.db.execute("INSERT OR REPLACE INTO bindings VALUES (?,?,?,?,?)",
+                        (unit, dataset, dataset_fp, label_source, protocol))
+
+    def put_dataset(self, dataset: str, fingerprint: str, root: str, manifest: dict) -> None:
+        self.db.execute("INSERT OR IGNORE INTO datasets VALUES (?,?,?,?,?,?)",
+                        (dataset, fingerprint, root, len(manifest), json.dumps(manifest), time.time()))
+
+    def put_deviation(self, model_key: str, dataset: str, image_id: str, kind: str, detail: Any,
+                      run_id: str | None = None, dataset_fp: str = "") -> None:
+        self.db.execute("INSERT OR REPLACE INTO deviations VALUES (?,?,?,?,?,?,?)",
+                        (model_key, dataset, dataset_fp, image_id, kind, _json(detail), run_id))
+
     def clear(self, model_key: str, dataset: str) -> None:
-        self.db.execute("DELETE FROM records WHERE model_key=? AND dataset=?", (model_key, dataset))
+        """Every record and deviation of a (model, dataset) pair, all dataset versions."""
+        for table in ("records", "deviations"):
+            self.db.execute(f"DELETE FROM {table} WHERE model_key=? AND dataset=?", (model_key, dataset))
+
+    def clear_labels(self, dataset: str, units: Iterable[str]) -> None:
+        for u in units:
+            self.db.execute("DELETE FROM labels WHERE dataset=? AND task=?", (dataset, u))
 
     # --- reading -----------------------------------------------------------------------------
-    def done_units(self, model_key: str, dataset: str) -> dict[str, set[str]]:
+    def done_units(self, model_key: str, dataset: str, dataset_fp: str = "") -> dict[str, set[str]]:
         """image_id -> units finished without error."""
         out: dict[str, set[str]] = {}
         for image_id, unit in self.db.execute(
-                "SELECT image_id, unit FROM records WHERE model_key=? AND dataset=? AND error IS NULL",
-                (model_key, dataset)):
+                "SELECT image_id, unit FROM records WHERE model_key=? AND dataset=? AND dataset_fp=? "
+                "AND error IS NULL", (model_key, dataset, dataset_fp)):
             out.setdefault(image_id, set()).add(unit)
         return out
 
-    def labels(self, dataset: str, task: str) -> dict[str, Any]:
-        return {i: (json.loads(p) if p is not None else None) for i, p in self.db.execute(
-            "SELECT image_id, payload FROM labels WHERE dataset=? AND task=? AND error IS NULL",
-            (dataset, task))}
+    def labels(self, dataset: str, task: str, dataset_fp: str | None = None,
+               source: str | None = None) -> dict[str, Any]:
+        q = "SELECT image_id, payload FROM labels WHERE dataset=? AND task=? AND error IS NULL"
+        args: list[Any] = [dataset, task]
+        if dataset_fp is not None:
+            q, args = q + " AND dataset_fp=?", args + [dataset_fp]
+        if source is not None:
+            q, args = q + " AND source=?", args + [source]
+        return {i: (json.loads(p) if p is not None else None) for i, p in self.db.execute(q, args)}
 
-    def predictions(self, model_key: str, dataset: str, task: str) -> dict[str, Any]:
-        return {i: json.loads(p) for i, p in self.db.execute(
-            "SELECT image_id, payload FROM records WHERE model_key=? AND dataset=? AND unit=? "
-            "AND error IS NULL AND payload IS NOT NULL", (model_key, dataset, task))}
+    def label_errors(self, dataset: str, task: str, dataset_fp: str | None = None) -> dict[str, str]:
+        q = "SELECT image_id, error FROM labels WHERE dataset=? AND task=? AND error IS NOT NULL"
+        args: list[Any] = [dataset, task]
+        if dataset_fp is not None:
+            q, args = q + " AND dataset_fp=?", args + [dataset_fp]
+        return dict(self.db.execute(q, args))
+
+    def predictions(self, model_key: str, dataset: str, task: str, dataset_fp: str | None = None) -> dict[str, Any]:
+        q = ("SELECT image_id, payload FROM records WHERE model_key=? AND dataset=? AND unit=? "
+             "AND error IS NULL AND payload IS NOT NULL")
+        args: list[Any] = [model_key, dataset, task]
+        if dataset_fp is not None:
+            q, args = q + " AND dataset_fp=?", args + [dataset_fp]
+        return {i: json.loads(p) for i, p in self.db.execute(q, args)}
 
     def model_info(self, model_key: str) -> dict[str, Any]:
         row = self.db.execute("SELECT info FROM models WHERE model_key=?", (model_key,)).fetchone()
         return json.loads(row[0]) if row and row[0] else {}
 
     def per_image(self, units: Iterable[str] | None = None) -> pd.DataFrame:
-        q = ("SELECT model_key, model, variant, dataset, image_id, unit, value, protocol, error "
+        """Long per-image values and errors (task predictions stay in the store: ``coverage``)."""
+        q = ("SELECT model_key, model, variant, dataset, dataset_fp, image_id, unit, value, protocol, error "
              "FROM records WHERE payload IS NULL OR error IS NOT NULL")
         df = pd.read_sql_query(q, self.db)
         if units is not None:
             df = df[df["unit"].isin(list(units)) | df["error"].notna()]
         return df
+
+    def coverage(self) -> pd.DataFrame:
+        """Every record without its payload: which (model, dataset version, image, unit) succeeded."""
+        return pd.read_sql_query(
+            "SELECT model_key, model, variant, dataset, dataset_fp, image_id, unit, value, error, "
+            "payload IS NOT NULL AS has_payload FROM records", self.db)
 
     def errors(self) -> pd.DataFrame:
         return pd.read_sql_query(
@@ -125,11 +251,39 @@ class Store:
         df["info"] = df["info"].map(lambda s: json.loads(s) if s else {})
         return df
 
-    def model_dataset_pairs(self) -> list[tuple[str, str, str, str | None]]:
+    def units(self) -> dict[str, UnitInfo]:
+        return {r[0]: UnitInfo.from_row(r) for r in self.db.execute(
+            "SELECT unit, name, kind, type, params, weights_sha256, protocol, columns, code_version FROM units")}
+
+    def bindings(self) -> dict[tuple[str, str, str], tuple[str, str]]:
+        """(unit, dataset, dataset_fp) -> (label source, protocol)."""
+        return {(u, d, f): (s, p) for u, d, f, s, p in self.db.execute("SELECT * FROM bindings")}
+
+    def dataset_versions(self, dataset: str) -> list[dict[str, Any]]:
+        """Fingerprints seen for a dataset name, oldest first."""
+        return [{"fingerprint": fp, "root": root, "files": n, "manifest": json.loads(m or "{}"), "created": c}
+                for fp, root, n, m, c in self.db.execute(
+                    "SELECT fingerprint, root, files, manifest, created FROM datasets WHERE dataset=? "
+                    "ORDER BY created", (dataset,))]
+
+    def deviations(self) -> pd.DataFrame:
+        df = pd.read_sql_query("SELECT * FROM deviations ORDER BY dataset, model_key, image_id", self.db)
+        df["detail"] = df["detail"].map(lambda s: json.loads(s) if s else None)
+        return df
+
+    def model_dataset_pairs(self) -> list[tuple[str, str, str, str]]:
+        """(model_key, model, variant, dataset) pairs with records (any dataset version)."""
         return list(self.db.execute(
             "SELECT DISTINCT model_key, model, variant, dataset FROM records ORDER BY dataset, model"))
 
-    def task_units(self, model_key: str, dataset: str) -> list[str]:
-        return [u for (u,) in self.db.execute(
-            "SELECT DISTINCT unit FROM records WHERE model_key=? AND dataset=? AND payload IS NOT NULL",
-            (model_key, dataset))]
+    def rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(model_key, model, variant, dataset, dataset_fp): one leaderboard row each."""
+        return list(self.db.execute(
+            "SELECT DISTINCT model_key, model, variant, dataset, dataset_fp FROM records ORDER BY dataset, model"))
+
+    def task_units(self, model_key: str, dataset: str, dataset_fp: str | None = None) -> list[str]:
+        q = "SELECT DISTINCT unit FROM records WHERE model_key=? AND dataset=? AND payload IS NOT NULL"
+        args: list[Any] = [model_key, dataset]
+        if dataset_fp is not None:
+            q, args = q + " AND dataset_fp=?", args + [dataset_fp]
+        return [u for (u,) in self.db.execute(q, args)]

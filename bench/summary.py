@@ -161,6 +161,8 @@ class RunLog:
             for (m, d), c in self.pairs.items():
                 lines.append(f"    {m:<34} {d:<16} {int(c['images']):>5} / {int(c['forwards']):>4} fwd "
                              f"/ {int(c['skipped']):>4} done / {int(c['errors']):>3}")
+        for n in self.cfg.context.notices:
+            lines.append(f"  note: {n}")
         if self.skips:
             lines.append(f"  skipped ({len(self.skips)}):")
             for s in self.skips:

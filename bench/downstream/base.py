@@ -10,19 +10,18 @@ from typing import Any
 
 import numpy as np
 
+from bench.columns import ColumnInfo
 from bench.data.base import Sample
 
 
-@dataclass(frozen=True)
-class MetricInfo:
-    name: str                        # column name, e.g. det_map50_95
-    higher_is_better: bool = True
-    value_range: tuple[float, float] = (0.0, 1.0)
-    description: str = ""
+def task_metric(name: str, higher_is_better: bool = True, value_range: tuple[float, float] = (0.0, 1.0),
+                description: str = "") -> ColumnInfo:
+    """A task's score column (kind "task"): the one column-metadata type of bench/columns.py."""
+    return ColumnInfo(name, reference="", higher_is_better=higher_is_better, value_range=value_range,
+                      description=description, kind="task")
 
-    @property
-    def arrow(self) -> str:
-        return "↑" if self.higher_is_better else "↓"
+
+MetricInfo = ColumnInfo   # old name of the type
 
 
 @dataclass
@@ -70,6 +69,11 @@ class DownstreamTask:
         load = getattr(self, "_load", None)
         if load is not None:
             load()
+
+    def label_formats(self) -> tuple[str, ...]:
+        """Label formats (``Sample.label_format``) this task can score against as ground truth;
+        ``label_source: auto`` picks gt only where the dataset carries one of them."""
+        return ()
 
     def identity(self) -> str:
         """Changes when the model or thresholds change: part of the store key."""

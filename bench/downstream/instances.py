@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from bench.data.base import Sample
-from bench.downstream.base import DownstreamTask, MetricInfo, TaskConfig
+from bench.downstream.base import DownstreamTask, TaskConfig, task_metric
 from bench.downstream.coco_eval import COCO_RULES, coco_map
 from bench.downstream.labels import read_yolo_txt
 from bench.downstream.params import params_digest, parse_params
@@ -38,12 +38,12 @@ class InstanceTask(DownstreamTask):
         self.params = parse_params(self.Params, config.params, f"task {config.name!r}")
         p = self.params.metric_prefix
         self.metrics = (
-            MetricInfo(f"{p}_map50_95", True, (0.0, 1.0), f"COCO mAP@[.50:.95] ({self.iou_type})"),
-            MetricInfo(f"{p}_map50", True, (0.0, 1.0), f"COCO AP@.50 ({self.iou_type})"),
-            MetricInfo(f"{p}_proxy_count", True, (0.0, math.inf),
+            task_metric(f"{p}_map50_95", True, (0.0, 1.0), f"COCO mAP@[.50:.95] ({self.iou_type})"),
+            task_metric(f"{p}_map50", True, (0.0, 1.0), f"COCO AP@.50 ({self.iou_type})"),
+            task_metric(f"{p}_proxy_count", True, (0.0, math.inf),
                        f"PROXY (label source none): {self.kind} per image with score >= "
                        f"{self.params.proxy_conf}; more is not necessarily better"),
-            MetricInfo(f"{p}_proxy_conf", True, (0.0, math.inf),
+            task_metric(f"{p}_proxy_conf", True, (0.0, math.inf),
                        f"PROXY (label source none): mean score of those {self.kind}"),
         )
 
@@ -73,6 +73,9 @@ class InstanceTask(DownstreamTask):
         return f"{head}; {labels}; {COCO_RULES} ({self.iou_type}); per-class AP as {p.metric_prefix}_ap_<class>"
 
     # --- labels -----------------------------------------------------------------------------------
+    def label_formats(self) -> tuple[str, ...]:
+        return ("yolo-polygons",) if self.iou_type == "segm" else ("yolo", "yolo-polygons")
+
     def _class_ok(self, cls: int) -> bool:
         return not self.params.classes or int(cls) in self.params.classes
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from bench.data.base import Sample
-from bench.downstream.base import DownstreamTask, MetricInfo
+from bench.downstream.base import DownstreamTask, task_metric
 from bench.downstream.instances import LABEL_SOURCES, slug
 from bench.downstream.labels import CITYSCAPES_TRAIN_NAMES, read_cityscapes_train_ids
 from bench.downstream.params import params_digest, parse_params
@@ -82,8 +82,8 @@ class SemanticSegmentation(DownstreamTask):
             raise ValueError(f"task {config.name!r}: backend {p.backend!r} not one of {', '.join(BACKENDS)}")
         self.names = LABEL_SETS[p.label_set]
         self.backend = BACKENDS[p.backend](self)
-        self.metrics = (MetricInfo(f"{p.metric_prefix}_miou", True, (0.0, 1.0), f"mean IoU over {p.label_set}"),
-                        MetricInfo(f"{p.metric_prefix}_pixel_acc", True, (0.0, 1.0), "labelled pixels right"))
+        self.metrics = (task_metric(f"{p.metric_prefix}_miou", True, (0.0, 1.0), f"mean IoU over {p.label_set}"),
+                        task_metric(f"{p.metric_prefix}_pixel_acc", True, (0.0, 1.0), "labelled pixels right"))
 
     def identity(self) -> str:
         return f"{self.name}:{self.backend.describe()}:{params_digest(self.params)}"
@@ -125,6 +125,9 @@ class SemanticSegmentation(DownstreamTask):
             records.append({"height": h, "width": w, "label_set": self.params.label_set,
                             "png": encode_label_map(classes)})
         return records
+
+    def label_formats(self) -> tuple[str, ...]:
+        return ("cityscapes",) if self.params.label_set == "cityscapes19" else ()
 
     def pseudo_labels(self, clean_prediction: dict[str, Any]) -> dict[str, Any]:
         return dict(clean_prediction)

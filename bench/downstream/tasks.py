@@ -90,10 +90,55 @@ def build_task(name: str | TaskConfig, ctx=None, tasks_dir: str | Path | None = 
     return cls(config, ctx)
 
 
-def label_source_for(config: TaskConfig, dataset) -> str:
-    """The label source a (task, dataset) pair uses: the task's own unless 'auto', then the dataset's
-    default (``Dataset.label_source``); 'pseudo' on a dataset without clean images becomes 'none'."""
+def dataset_label_formats(dataset, peek: int = 20) -> set[str]:
+    """Label formats a dataset carries, from its first labelled samples. YOLO txt files with
+    polygons (more than 5 numbers on a line) count as both "yolo" and "yolo-polygons"."""
+    formats: set[str] = set()
+    if not hasattr(dataset, "samples"):
+        return formats
+    seen = 0
+    for s in dataset.samples():
+        if s.labels is None or not s.label_format:
+            continue
+        formats.add(s.label_format)
+        if s.label_format == "yolo" and "yolo-polygons" not in formats:
+            try:
+                lines = Path(s.labels).read_text().splitlines()
+            except OSError:
+                lines = []
+            if any(len(line.split()) > 5 for line in lines):
+                formats.add("yolo-polygons")
+        seen += 1
+        if seen >= peek:
+            break
+    return formats
+
+
+def label_choice(config: TaskConfig, dataset, task=None) -> tuple[str, str]:
+    """(label source, note) for a (task, dataset) pair. With ``task`` given, ``gt`` (asked for, or
+    by ``auto`` on a dataset whose default is gt) is used only where the dataset carries a label
+    format the task reads; otherwise pseudo-labels (or none without clean images), and the note
+    says why, for the protocol."""
+    has_clean = getattr(dataset, "has_clean", True)
     source = config.label_source if config.label_source != "auto" else getattr(dataset, "label_source", "pseudo")
-    if source == "pseudo" and not getattr(dataset, "has_clean", True):
-        return "none"
-    return source
+    note = ""
+    if task is not None and (config.label_source == "auto" or source == "gt"):
+        offered = dataset_label_formats(dataset)
+        if offered & set(task.label_formats()):
+            source = "gt"
+        elif source == "gt" or offered:
+            source = "pseudo"
+            note = (f"the dataset's labels ({', '.join(sorted(offered)) or 'none'}) do not fit this task (it reads "
+                    f"{', '.join(task.label_formats()) or 'no label format'}), so pseudo-labels")
+    if source == "pseudo" and not has_clean:
+        source = "none"
+        note = (note + "; " if note else "") + "no clean images for pseudo-labels, so label source none" if note \
+            else ""
+    return source, note
+
+
+def label_source_for(config: TaskConfig, dataset, task=None) -> str:
+    """The label source a (task, dataset) pair uses: the task's own unless 'auto', then the
+    dataset's default (``Dataset.label_source``), but gt only where the dataset's label format fits
+    the task (when ``task`` is given); 'pseudo' on a dataset without clean images becomes 'none'."""
+    return label_choice(config, dataset, task)[0]

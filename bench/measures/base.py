@@ -6,6 +6,8 @@ from typing import Any
 
 import torch
 
+from bench.columns import ColumnInfo
+
 
 @dataclass(frozen=True)
 class Protocol:
@@ -31,22 +33,8 @@ class Protocol:
         return f"{self.name}: {ch}, range 0-{self.data_range:g}{crop}, SSIM {self.ssim}, PSNR cap {self.psnr_cap_db:g} dB"
 
 
-@dataclass(frozen=True)
-class MeasureInfo:
-    name: str
-    reference: str                  # "FR" (needs ground truth) | "NR"
-    higher_is_better: bool
-    value_range: tuple[float, float]
-    protocol: Protocol | None = None
-    unit: str = ""
-    description: str = ""
-
-    @property
-    def arrow(self) -> str:
-        return "↑" if self.higher_is_better else "↓"
-
-    def protocol_text(self) -> str:
-        return self.protocol.summary() if self.protocol else self.description
+# What a measure declares: the one column-metadata type (bench/columns.py) under its old name.
+MeasureInfo = ColumnInfo
 
 
 class Measure:
