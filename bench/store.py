@@ -238,7 +238,7 @@ class Store:
     def coverage(self) -> pd.DataFrame:
         """Every record without its payload: which (model, dataset version, image, unit) succeeded."""
         return pd.read_sql_query(
-            "SELECT model_key, model, variant, dataset, dataset_fp, image_id, unit, value, error, "
+            "SELECT model_key, model, variant, dataset, dataset_fp, image_id, unit, value, protocol, error, "
             "payload IS NOT NULL AS has_payload FROM records", self.db)
 
     def errors(self) -> pd.DataFrame:

@@ -1,11 +1,11 @@
 """A small hand-made leaderboard with known values, for the report tests (the real
-``Leaderboard``/``ColumnInfo`` classes, filled by hand; the store-backed path is tested in
+``Leaderboard``/``ColumnInfo`` (bench/columns.py) classes, filled by hand; the store-backed path is tested in
 test_report_cli.py)."""
 from __future__ import annotations
 
 import pandas as pd
 
-from bench.report.leaderboard import ColumnInfo as Col
+from bench.columns import ColumnInfo
 from bench.report.leaderboard import Leaderboard
 
 
@@ -37,6 +37,9 @@ ROWS = [
 
 def hand_leaderboard() -> Leaderboard:
     table = pd.DataFrame(ROWS, columns=COLUMNS)
+    def Col(name, hib, rng, protocol, kind):
+        return ColumnInfo(name, higher_is_better=hib, value_range=rng, protocol=protocol, kind=kind)
+
     cols = {
         "psnr_y": Col("psnr_y", True, (0.0, 100.0), "prenet-matlab: Y float, PSNR cap 100 dB", "measure"),
         "ssim_y": Col("ssim_y", True, (0.0, 1.0), "prenet-matlab: Y float, SSIM wang2004", "measure"),

@@ -18,8 +18,11 @@ PAPER_MD = """\
 | Ground truth | – | – | 100.00 | 1.0000 |
 
 - ↑ higher is better, ↓ lower is better. Bold: best, underlined: second best per dataset among the \
-compared methods (the rainy input and the ground truth are references, not ranked); values equal at \
+compared methods that cover the same images (the rainy input and the ground truth are references, not \
+ranked); values equal at \
 the printed precision share a mark.
+- Every value of a row is over the same images: those on which every measure and task of the row succeeded. \
+† incomplete: the row covers other images than the compared methods together; not ranked.
 - PSNR-Y ↑: prenet-matlab: Y float, PSNR cap 100 dB
 - SSIM-Y ↑: prenet-matlab: Y float, SSIM wang2004
 - Checkpoints: PReNet Rain100L on Rain100L; PReNet Rain100H on Rain100H.
@@ -73,7 +76,8 @@ def test_leaderboard_rows_marks_deltas_costs():
     assert rows["Rain100L", "DRD-Net"].startswith("| Rain100L | DRD-Net | 100 | 0 | <ins>37.00</ins> (+10.10) |")
     assert rows["Rain100L", "SAPNet"].startswith("| Rain100L | SAPNet | 100 | 0 | <ins>37.00</ins> (+10.10) |")
     notes = [l for l in lines if l.startswith("- ")]
-    assert notes[1:] == ["- PSNR-Y ↑: prenet-matlab: Y float, PSNR cap 100 dB",
+    assert notes[1].startswith("- Every value of a row is over the same images")
+    assert notes[2:] == ["- PSNR-Y ↑: prenet-matlab: Y float, PSNR cap 100 dB",
                          "- SSIM-Y ↑: prenet-matlab: Y float, SSIM wang2004",
                          "- NIQE ↓: niqe-original: 96×96 blocks",
                          "- Det mAP50-95 ↑: yolo11n conf 0.25, pseudo labels",

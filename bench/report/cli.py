@@ -25,6 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="datasets, for the rainy/ground-truth panels of the grids "
                                        "(default: $BENCH_DATA)")
     p.add_argument("--samples", type=int, default=2, help="images per comparison grid (default 2)")
+    p.add_argument("--common-subset", action="store_true",
+                   help="compare the rows of each dataset on the images all of them cover (default: every row "
+                        "over its own images; rows covering other images are marked incomplete and not ranked)")
     from bench.report import stats_report
 
     stats_report.add_arguments(p)
@@ -107,9 +110,17 @@ def stored_prediction(store, unit: str):
 
 
 def output_path_for(out: Path):
-    from bench.runner import output_path
+    """(model_key, dataset, image_id) -> the runner's cached PNG (bench.store.output_path): the
+    newest dataset version that has one, else the schema-1 path."""
+    from bench.store import output_path
 
-    return functools.partial(output_path, Path(out))
+    def path(model_key: str, dataset: str, image_id: str) -> Path:
+        legacy = output_path(Path(out), model_key, dataset, image_id)
+        versions = output_path(Path(out), model_key, dataset, image_id, "x").parent.parent
+        found = sorted(versions.glob(f"*/{image_id}.png"), key=lambda p: p.stat().st_mtime) \
+            if versions.is_dir() else []
+        return found[-1] if found else legacy
+    return path
 
 
 def build_grids(store, lb, out: Path, data_root: Path | None, n: int, report: Report) -> None:
@@ -170,6 +181,7 @@ def build_report(store, lb, out: Path, data_root: Path | None = None, samples: i
             if p.suffix == ".png":
                 report.figures.append((f"Per-image distribution of {metric_label(p.stem[5:])}", p))
     build_grids(store, lb, out, data_root, samples, report)
+    report.warnings = list(lb.warnings) + report.warnings
 
     page = Page(subtitle=generated_line(store.path))
     page.add_html("Leaderboard", tables.to_html(main_table, "leaderboard"))
@@ -195,7 +207,7 @@ def run(args) -> int:
 
     out = Path(args.out)
     store = open_store(out, args.store)
-    lb = build(store)
+    lb = build(store, common_subset=getattr(args, "common_subset", False))
     if lb.table.empty:
         print(f"bench report: the store {store.path} holds no records yet; run `bench run --all --out {out}`",
               file=sys.stderr)

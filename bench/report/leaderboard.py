@@ -1,29 +1,32 @@
-"""Store -> leaderboard: per-image means for measures, dataset-level scores for tasks.
+"""Store -> leaderboard: one row per (model, dataset version), every column over the same images.
 
-Nothing here runs a model: task scores are recomputed from stored predictions and labels.
+Reads the store and nothing else: column metadata (direction, range, protocol) comes from the
+units table written when the run was planned, task label sources and protocols from the
+bindings table. Task scores (mAP, mIoU) are recomputed from stored predictions and labels by the
+scoring code of the task *type* recorded in the units table, with the parameters recorded there.
+
+Coverage rule. A row's values are means (or dataset-level scores) over the images on which every
+unit of the row succeeded; the other images are left out of the whole row, each with its reason
+(``Leaderboard.left_out``). Rows of one dataset whose covered image set differs from the set the
+compared methods cover together are ``complete = False``: shown, marked incomplete, not ranked.
+``common_subset=True`` instead restricts every row of a dataset to the images all its rows cover.
 """
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
+from bench.columns import ColumnInfo
+from bench.report.names import REFERENCE_MODELS
 from bench.store import IMAGE_UNIT, Store
+from bench.units import UnitInfo, split_unit
 
 COST_COLUMNS = ("params", "gflops", "ms_per_image")
-
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    name: str
-    higher_is_better: bool
-    value_range: tuple[float, float]
-    protocol: str
-    kind: str                         # "measure" | "task" | "cost"
-
-    @property
-    def arrow(self) -> str:
-        return "↑" if self.higher_is_better else "↓"
+ROW_KEYS = ["model", "variant", "model_key", "dataset", "dataset_fp"]
 
 
 @dataclass
@@ -31,52 +34,14 @@ class Leaderboard:
     table: pd.DataFrame
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     per_image: pd.DataFrame = field(default_factory=pd.DataFrame)
+    left_out: pd.DataFrame = field(default_factory=pd.DataFrame)      # model_key, dataset, image_id, reason
+    deviations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[str] = field(default_factory=list)
+    common_subset: bool = False
 
     @property
     def metric_columns(self) -> list[str]:
         return [c for c, info in self.columns.items() if info.kind != "cost"]
-
-
-def build(store: Store) -> Leaderboard:
-    from bench.measures import build_measure
-
-    raw = store.per_image()
-    values = raw[raw["error"].isna() & (raw["unit"] != IMAGE_UNIT)]
-    columns: dict[str, ColumnInfo] = {}
-    for unit, proto in values.groupby("unit")["protocol"].first().items():
-        try:
-            info = build_measure(unit).info
-            columns[unit] = ColumnInfo(unit, info.higher_is_better, info.value_range, proto or "", "measure")
-        except Exception:  # a measure no longer registered or importable: keep its values, say "unknown"
-            columns[unit] = ColumnInfo(unit, True, (float("-inf"), float("inf")), proto or "unknown", "measure")
-    means = values.pivot_table(index=["model_key", "dataset"], columns="unit", values="value", aggfunc="mean")
-
-    rows = []
-    models = {r.model_key: r for r in store.models().itertuples()}
-    for model_key, model, variant, dataset in store.model_dataset_pairs():
-        mine = raw[(raw["model_key"] == model_key) & (raw["dataset"] == dataset)]
-        errors = mine[mine["error"].notna()]["image_id"].nunique()
-        row = {"model": model, "variant": variant, "model_key": model_key, "dataset": dataset,
-               "images": mine[mine["error"].isna()]["image_id"].nunique(), "errors": errors}
-        if (model_key, dataset) in means.index:
-            row.update({k: v for k, v in means.loc[(model_key, dataset)].items() if pd.notna(v)})
-        for unit in store.task_units(model_key, dataset):
-            row["images"] = max(row["images"], len(store.predictions(model_key, dataset, unit)))
-            row.update(_task_scores(store, model_key, dataset, unit, columns))
-        info = models[model_key].info if model_key in models else {}
-        for c in COST_COLUMNS:
-            if info.get(c) is not None:
-                row[c] = info[c]
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    for c in COST_COLUMNS:
-        if c in table:
-            columns[c] = ColumnInfo(c, False, (0.0, float("inf")), _COST_PROTOCOL[c], "cost")
-    if not table.empty:
-        ordered = ["model", "variant", "model_key", "dataset", "images", "errors"]
-        table = table[ordered + [c for c in columns if c in table]]
-        table = table.sort_values(["dataset", "model"], kind="stable").reset_index(drop=True)
-    return Leaderboard(table=table, columns=columns, per_image=raw)
 
 
 _COST_PROTOCOL = {
@@ -86,37 +51,245 @@ _COST_PROTOCOL = {
 }
 
 
-def _task_scores(store: Store, model_key: str, dataset: str, unit: str, columns: dict) -> dict[str, float]:
-    from bench.downstream.tasks import build_task
+def build(store: Store, common_subset: bool = False) -> Leaderboard:
+    units = store.units()
+    bindings = store.bindings()
+    cov = store.coverage()
+    warnings: list[str] = []
+    shown = _shown_versions(store, cov, warnings)
+    cov = cov[[(d, f) in shown for d, f in zip(cov["dataset"], cov["dataset_fp"])]] if len(cov) else cov
+    names = _column_names(cov, units, warnings)
+    columns: dict[str, ColumnInfo] = {}
+    rows, left = [], []
+    scorers: dict[str, Any] = {}
+    for key, grp in cov.groupby(["model_key", "dataset", "dataset_fp"], sort=False):
+        model_key, dataset, fp = key
+        covered, reasons, row_units = _coverage(store, grp, bindings, units, dataset, fp)
+        first = grp.iloc[0]
+        rows.append({"model": first["model"], "variant": first["variant"], "model_key": model_key,
+                     "dataset": dataset, "dataset_fp": fp, "_covered": covered, "_seen": set(grp["image_id"]),
+                     "_units": row_units, "_reasons": reasons,
+                     "errors": grp.loc[grp["error"].notna(), "image_id"].nunique()})
+    _apply_coverage_rule(rows, common_subset)
+    models = {r.model_key: r for r in store.models().itertuples()}
+    out_rows = []
+    for r in rows:
+        mk, ds, fp, covered = r["model_key"], r["dataset"], r["dataset_fp"], r["_covered"]
+        grp = cov[(cov["model_key"] == mk) & (cov["dataset"] == ds) & (cov["dataset_fp"] == fp)]
+        row = {k: r[k] for k in ROW_KEYS}
+        row.update(images=len(covered), errors=r["errors"], left_out=len(r["_seen"] - covered),
+                   complete=r["complete"], coverage=_set_id(covered))
+        protocols = []
+        for unit in sorted(r["_units"], key=_unit_order(units)):
+            info = units.get(unit)
+            if split_unit(unit)[1] is None:                 # a measure: mean over the covered images
+                vals = grp[(grp["unit"] == unit) & grp["image_id"].isin(covered) & grp["error"].isna()]["value"]
+                col = names.get(unit, unit)
+                columns.setdefault(col, _measure_column(unit, info, grp))
+                row[col] = float(vals.mean()) if len(vals) else math.nan
+                protocols.append(f"{col}: {columns[col].protocol_text()}")
+            else:
+                scores, proto = _task_scores(store, unit, info, bindings.get((unit, ds, fp)), mk, ds, fp, covered,
+                                             scorers, warnings)
+                for metric, value in scores.items():
+                    col = names.get((unit, metric), metric)
+                    c = next((c for c in (info.columns if info else []) if c.name == metric), None)
+                    if c is None:
+                        continue
+                    columns.setdefault(col, ColumnInfo.from_dict({**c.to_dict(), "name": col, "protocol": proto,
+                                                                  "kind": "task"}))
+                    row[col] = value
+                if scores:
+                    protocols.append(f"{split_unit(unit)[0]}: {proto}")
+        info = models[mk].info if mk in models else {}
+        for c in COST_COLUMNS:
+            if info.get(c) is not None:
+                row[c] = info[c]
+        row["protocol"] = " | ".join(protocols)
+        out_rows.append(row)
+        for image_id, why in sorted(r["_reasons"].items()):
+            left.append({"model_key": mk, "model": row["model"], "variant": row["variant"], "dataset": ds,
+                         "dataset_fp": fp, "image_id": image_id, "reason": why})
+    table = pd.DataFrame(out_rows)
+    for c in COST_COLUMNS:
+        if c in table:
+            columns[c] = ColumnInfo(c, reference="", higher_is_better=False, value_range=(0.0, math.inf),
+                                    protocol=_COST_PROTOCOL[c], kind="cost")
+    if not table.empty:
+        ordered = ROW_KEYS + ["images", "errors", "left_out", "complete", "coverage"]
+        table = table[ordered + [c for c in columns if c in table] + ["protocol"]]
+        table = table.sort_values(["dataset", "model"], kind="stable").reset_index(drop=True)
+    per_image = store.per_image()
+    if len(per_image):
+        per_image = per_image[[(d, f) in shown for d, f in zip(per_image["dataset"], per_image["dataset_fp"])]]
+    devs = store.deviations()
+    if len(devs):
+        devs = devs[[(d, f) in shown for d, f in zip(devs["dataset"], devs["dataset_fp"])]]
+    return Leaderboard(table=table, columns=columns, per_image=per_image,
+                       left_out=pd.DataFrame(left, columns=["model_key", "model", "variant", "dataset", "dataset_fp",
+                                                            "image_id", "reason"]),
+                       deviations=devs, warnings=warnings, common_subset=common_subset)
 
-    name = unit.split("#", 1)[0]
-    try:
-        task = build_task(name)
-    except Exception:  # task YAML removed since the run: its columns cannot be recomputed
-        return {}
-    preds = store.predictions(model_key, dataset, unit)
-    labels = store.labels(dataset, unit) or None
-    source = "none" if labels is None else _label_source(store, dataset, unit)
-    if labels is not None:
-        preds = {k: v for k, v in preds.items() if k in labels}
-        labels = {k: labels[k] for k in preds}
-    scores = task.score(preds, labels)
-    for m in task.metrics:
-        if m.name in scores and m.name not in columns:
-            columns[m.name] = ColumnInfo(m.name, m.higher_is_better, m.value_range,
-                                         task.protocol(source), "task")
-    return {k: v for k, v in scores.items() if any(m.name == k for m in task.metrics)}
+
+# --- which records count -------------------------------------------------------------------------
+
+def _shown_versions(store: Store, cov: pd.DataFrame, warnings: list[str]) -> set[tuple[str, str]]:
+    """One content version per dataset name: the newest; older ones are named, not merged."""
+    shown = set()
+    for dataset, grp in cov.groupby("dataset", sort=False):
+        fps = list(dict.fromkeys(grp["dataset_fp"]))
+        if len(fps) == 1:
+            shown.add((dataset, fps[0]))
+            continue
+        created = {v["fingerprint"]: v["created"] for v in store.dataset_versions(dataset)}
+        newest = max(fps, key=lambda f: created.get(f, -1.0))
+        shown.add((dataset, newest))
+        old = ", ".join(f[:12] or "unrecorded (schema 1)" for f in fps if f != newest)
+        warnings.append(f"{dataset}: the store holds {len(fps)} content versions of this dataset; the tables show "
+                        f"the newest ({newest[:12]}), records of the others ({old}) are kept apart, not merged")
+    return shown
 
 
-def _label_source(store: Store, dataset: str, unit: str) -> str:
-    row = store.db.execute("SELECT source FROM labels WHERE dataset=? AND task=? LIMIT 1", (dataset, unit)).fetchone()
-    return row[0] if row else "none"
+def _column_names(cov: pd.DataFrame, units: dict[str, UnitInfo], warnings: list[str]) -> dict:
+    """Column name per measure unit and per (task unit, metric). Two settings of one task in the
+    tables get separate columns (metric#<settings hash>), never one merged column."""
+    names: dict = {}
+    task_units = [u for u in dict.fromkeys(cov["unit"]) if split_unit(u)[1] is not None]
+    by_task: dict[str, list[str]] = {}
+    for u in task_units:
+        by_task.setdefault(split_unit(u)[0], []).append(u)
+    for task, us in by_task.items():
+        if len(us) > 1:
+            warnings.append(f"task {task}: {len(us)} settings in this store ({', '.join(sorted(us))}); each has its "
+                            "own columns, suffixed with its settings hash")
+            for u in us:
+                for c in (units[u].columns if u in units else []):
+                    names[(u, c.name)] = f"{c.name}#{split_unit(u)[1]}"
+    return names
+
+
+def _coverage(store: Store, grp: pd.DataFrame, bindings: dict, units: dict, dataset: str, fp: str):
+    """(images on which every unit of the row succeeded, {left-out image: reason}, the row's units)."""
+    row_units = sorted(u for u in set(grp["unit"]) if u != IMAGE_UNIT)
+    by_image = {i: g.set_index("unit") for i, g in grp.groupby("image_id")}
+    labels = {}
+    for u in row_units:
+        if split_unit(u)[1] is not None:
+            source = (bindings.get((u, dataset, fp)) or ("none", ""))[0]
+            if source != "none":
+                labels[u] = (store.labels(dataset, u, fp, source), store.label_errors(dataset, u, fp))
+    covered, reasons = set(), {}
+    for image_id, recs in by_image.items():
+        why = []
+        if IMAGE_UNIT in recs.index and pd.notna(recs.loc[IMAGE_UNIT, "error"]):
+            reasons[image_id] = str(recs.loc[IMAGE_UNIT, "error"])     # the failure says it all
+            continue
+        for u in row_units:
+            if u not in recs.index:
+                why.append(f"{u} not computed")
+            elif pd.notna(recs.loc[u, "error"]):
+                why.append(f"{u}: {recs.loc[u, 'error']}")
+            elif split_unit(u)[1] is None and pd.isna(recs.loc[u, "value"]):
+                why.append(f"{u} undefined (NaN)")
+            elif u in labels:
+                have, errs = labels[u]
+                if image_id in errs:
+                    why.append(f"{u} labels: {errs[image_id]}")
+                elif have.get(image_id) is None:
+                    why.append(f"{u}: no labels for this image")
+        if why:
+            reasons[image_id] = "; ".join(dict.fromkeys(why))
+        else:
+            covered.add(image_id)
+    return covered, reasons, row_units
+
+
+def _apply_coverage_rule(rows: list[dict], common_subset: bool) -> None:
+    by_ds: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        by_ds.setdefault((r["dataset"], r["dataset_fp"]), []).append(r)
+    for block in by_ds.values():
+        compared = [r for r in block if r["model"] not in REFERENCE_MODELS] or block
+        if common_subset:
+            common = set.intersection(*(r["_covered"] for r in block))
+            for r in block:
+                for i in r["_covered"] - common:
+                    r["_reasons"][i] = "not covered by every row of this dataset (common subset)"
+                r["_covered"] = common
+                r["complete"] = True
+            continue
+        full = set.union(*(r["_covered"] for r in compared))
+        for r in block:
+            r["complete"] = r["_covered"] == full
+
+
+def _set_id(ids: set[str]) -> str:
+    return hashlib.sha1("\n".join(sorted(ids)).encode()).hexdigest()[:12]
+
+
+def _unit_order(units: dict[str, UnitInfo]):
+    def key(u: str):
+        return (split_unit(u)[1] is not None, u)
+    return key
+
+
+# --- columns ---------------------------------------------------------------------------------------
+
+def _measure_column(unit: str, info: UnitInfo | None, grp: pd.DataFrame) -> ColumnInfo:
+    if info is not None and info.columns:
+        return ColumnInfo.from_dict({**info.columns[0].to_dict(), "name": unit, "kind": "measure"})
+    recorded = grp.loc[(grp["unit"] == unit) & grp["protocol"].notna(), "protocol"]
+    text = recorded.iloc[0] if len(recorded) else "protocol not recorded"
+    return ColumnInfo(unit, reference="", higher_is_better=True, value_range=(-math.inf, math.inf),
+                      protocol=f"{text} (no units-table entry: direction assumed ↑)", kind="measure")
+
+
+def _task_scores(store: Store, unit: str, info: UnitInfo | None, binding, model_key: str, dataset: str, fp: str,
+                 covered: set[str], scorers: dict, warnings: list[str]) -> tuple[dict[str, float], str]:
+    source, proto = binding if binding else ("none", "")
+    if info is None or not info.type:
+        msg = (f"task unit {unit}: its type and parameters are not recorded in the store; its scores cannot "
+               "be recomputed (rerun the task to record them)")
+        if msg not in warnings:
+            warnings.append(msg)
+        return {}, proto
+    scorer = scorers.get(unit)
+    if scorer is None:
+        try:
+            scorer = scorers[unit] = _scorer(info, source)
+        except Exception as e:
+            warnings.append(f"task unit {unit}: scoring code of type {info.type!r} unavailable ({e})")
+            scorers[unit] = False
+            return {}, proto
+    if scorer is False:
+        return {}, proto
+    preds = {k: v for k, v in store.predictions(model_key, dataset, unit, fp).items() if k in covered}
+    labels = None
+    if source != "none":
+        have = store.labels(dataset, unit, fp, source)
+        labels = {k: have[k] for k in preds if k in have}
+    scores = scorer.score(preds, labels) if preds else {}
+    wanted = {c.name for c in info.columns}
+    return {k: float(v) for k, v in scores.items() if k in wanted}, proto
+
+
+def _scorer(info: UnitInfo, label_source: str):
+    """The task type's scoring code with the parameters recorded in the units table."""
+    from bench.downstream import TASK_TYPES
+    from bench.downstream.base import TaskConfig
+
+    config = TaskConfig(name=info.name, type=info.type, label_source=label_source, params=dict(info.params),
+                        description=info.protocol)
+    return TASK_TYPES.load(info.type)(config)
 
 
 def protocol_text(lb: Leaderboard, row: pd.Series) -> str:
-    """One cell naming the protocol of every value in the row."""
+    """One cell naming the protocol of every value in the row (as recorded in the store)."""
+    if "protocol" in row and isinstance(row["protocol"], str) and row["protocol"]:
+        return row["protocol"]
     parts = []
     for c, info in lb.columns.items():
         if info.kind != "cost" and c in row and pd.notna(row[c]):
-            parts.append(f"{c}: {info.protocol}")
+            parts.append(f"{c}: {info.protocol_text()}")
     return " | ".join(parts)
+

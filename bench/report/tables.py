@@ -5,9 +5,11 @@ metric, cost columns params/gflops/ms_per_image when known) and ``lb.columns`` (
 with name, higher_is_better, value_range, protocol, kind}).
 
 Marking rule (stated in every table's notes): per dataset and column, among the compared methods
-(the reference rows ``rainy`` and ``clean`` are shown but never ranked), values are compared at the
-printed precision; every row equal to the best value is bold, every row equal to the next distinct
-value is underlined (dense ranking, so a tie for best still leaves an underlined second).
+(the reference rows ``rainy`` and ``clean`` are shown but never ranked) that cover the same image
+set (``complete`` rows, see bench/report/leaderboard.py), values are compared at the printed
+precision; every row equal to the best value is bold, every row equal to the next distinct value
+is underlined (dense ranking, so a tie for best still leaves an underlined second). Incomplete rows
+are marked † and never ranked. ``column_marks`` is the one place that decides the marks.
 """
 from __future__ import annotations
 
@@ -21,10 +23,16 @@ import pandas as pd
 
 from bench.report.names import (BASELINE_MODEL, COST_COLUMNS, REFERENCE_MODELS, dataset_label,
                                 decimals_for, fmt, is_present, metric_label, model_label)
+from bench.report.notes import _is_complete, coverage_notes
 
-MARK_RULE = ("Bold: best, underlined: second best per dataset among the compared methods (the "
-             "rainy input and the ground truth are references, not ranked); values equal at the "
-             "printed precision share a mark.")
+MARK_RULE = ("Bold: best, underlined: second best per dataset among the compared methods that cover "
+             "the same images (the rainy input and the ground truth are references, not ranked); values "
+             "equal at the printed precision share a mark.")
+COVERAGE_RULE = ("Every value of a row is over the same images: those on which every measure and task of "
+                 "the row succeeded. † incomplete: the row covers other images than the compared methods "
+                 "together; not ranked.")
+COMMON_SUBSET_RULE = ("--common-subset: every row of a dataset is restricted to the images all its rows "
+                      "cover.")
 DELTA_RULE = "(±x): difference to the rainy input on the same dataset, from unrounded means."
 
 
@@ -109,6 +117,27 @@ def rank_marks(values: list[float | None], higher_is_better: bool, decimals: int
     return marks
 
 
+def column_marks(lb, block: pd.DataFrame, column: str, decimals: int | None = None, *, stats=None,
+                 dataset: str | None = None) -> list[str | None]:
+    """Best/second marks of one column over the rows of one dataset (``block``, in display order).
+
+    Ranked: compared methods (not ``REFERENCE_MODELS``) whose row is complete (covers the same image
+    set as the others, ``block["complete"]``; rows without that column count as complete). Plain
+    rule: dense ranking at the printed precision. With ``stats`` (bench.report.analysis.Analysis)
+    its significance-aware marks replace it; rows that are not ranked never get a mark either way."""
+    info = lb.columns[column]
+    dec = decimals if decimals is not None else decimals_for(getattr(info, "value_range", None))
+    complete = block["complete"] if "complete" in block.columns else pd.Series(True, index=block.index)
+    eligible = [m not in REFERENCE_MODELS and bool(c) if pd.notna(c) else False
+                for m, c in zip(block["model"], complete)]
+    vals = [None if v is None or pd.isna(v) else float(v) for v in block[column]]
+    marks = rank_marks(vals, info.higher_is_better, dec, eligible)
+    if stats is not None and "model_key" in block.columns:
+        keys = [None if k is None or (isinstance(k, float) and pd.isna(k)) else k for k in block["model_key"]]
+        marks = stats.table_marks(dataset, keys, column, marks)
+    return [mk if ok else None for mk, ok in zip(marks, eligible)]
+
+
 def _model_order(df: pd.DataFrame) -> pd.DataFrame:
     """rainy first, compared methods by label, clean last."""
     rank = df["model"].map(lambda m: 0 if m == "rainy" else 2 if m == "clean" else 1)
@@ -157,17 +186,15 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
     headers += [f"{COST_COLUMNS[c][0]} ↓" for c in costs_cols]
     numeric = [False, False] + [True] * (len(headers) - 2)
     rows, sections = [], []
-    for dataset in _datasets(lb, datasets):
+    shown = _datasets(lb, datasets)
+    for dataset in shown:
         block = _model_order(lb.table[lb.table["dataset"] == dataset])
-        eligible = [m not in REFERENCE_MODELS for m in block["model"]]
         base = block[block["model"] == BASELINE_MODEL]
         cols: list[list[Cell]] = []
         for m in metrics:
-            info, dec = lb.columns[m], decimals_for(getattr(lb.columns[m], "value_range", None))
+            dec = decimals_for(getattr(lb.columns[m], "value_range", None))
             vals = [None if pd.isna(v) else float(v) for v in block[m]]
-            marks = rank_marks(vals, info.higher_is_better, dec, eligible)
-            if stats is not None:
-                marks = stats.table_marks(dataset, list(block["model_key"]), m, marks)
+            marks = column_marks(lb, block, m, dec, stats=stats, dataset=dataset)
             b = base[m].iloc[0] if len(base) else None
             pm = [stats.pm(dataset, k, m, dec) if stats is not None and ci and v is not None else ""
                   for k, v in zip(block["model_key"], vals)]
@@ -175,8 +202,7 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
                          for v, mk, model, e in zip(vals, marks, block["model"], pm)])
         sections.append(len(rows))
         for i, (idx, r) in enumerate(block.iterrows()):
-            row = [Cell(dataset_label(dataset)), Cell(model_label(r["model"], r["variant"])),
-                   Cell(str(int(r["images"])) if pd.notna(r["images"]) else "–")]
+            row = [Cell(dataset_label(dataset)), Cell(model_label(r["model"], r["variant"])), _images_cell(r)]
             if show_errors:
                 row.append(Cell(str(int(r["errors"])) if pd.notna(r["errors"]) else "0"))
             row += [c[i] for c in cols] + [Cell(x) for x in (pub.texts(idx) if pub else [])]
@@ -184,8 +210,20 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
             rows.append(row)
     rule = " ".join(stats.notes()) if stats is not None else MARK_RULE
     notes = ["↑ higher is better, ↓ lower is better. " + rule + (" " + DELTA_RULE if deltas else "")]
+    notes += [COVERAGE_RULE + (" " + COMMON_SUBSET_RULE if getattr(lb, "common_subset", False) else "")]
     notes += protocol_notes(lb, metrics) + [cost_note(lb, c) for c in costs_cols] + (pub.notes() if pub else [])
+    notes += coverage_notes(lb, shown)
     return Table(title, headers, rows, numeric, notes=notes, sections=sections)
+
+
+def _images_cell(r) -> Cell:
+    if pd.isna(r["images"]):
+        return Cell("–")
+    n = str(int(r["images"]))
+    if not _is_complete(r):
+        total = int(r["images"]) + int(r.get("left_out", 0) or 0)
+        return Cell(f"{n} of {total}†", "incomplete")
+    return Cell(n)
 
 
 def pick_row(block: pd.DataFrame, model: str, dataset: str, variant: str | None) -> pd.Series | None:
@@ -223,27 +261,29 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
             picked[m, d] = row = pick_row(block, m, d, v)
             if row is not None and is_present(row["variant"]):
                 used.append(f"{model_label(m)} {row['variant']} on {dataset_label(d)}")
-    eligible = [m not in REFERENCE_MODELS for m in models]
     columns: list[list[Cell]] = []
     for d in datasets:
         base = picked.get((BASELINE_MODEL, d))
+        block = pd.DataFrame([{"model": x, "complete": True if picked[x, d] is None else _is_complete(picked[x, d]),
+                               "model_key": None if picked[x, d] is None else picked[x, d]["model_key"],
+                               **{m: (None if picked[x, d] is None else picked[x, d][m]) for m in metrics}}
+                              for x in models])
         for m in metrics:
-            info, dec = lb.columns[m], decimals_for(getattr(lb.columns[m], "value_range", None))
+            dec = decimals_for(getattr(lb.columns[m], "value_range", None))
             vals = [None if picked[x, d] is None or pd.isna(picked[x, d][m]) else float(picked[x, d][m])
                     for x in models]
-            marks = rank_marks(vals, info.higher_is_better, dec, eligible)
-            if stats is not None:
-                marks = stats.table_marks(d, [None if picked[x, d] is None else picked[x, d]["model_key"]
-                                              for x in models], m, marks)
+            marks = column_marks(lb, block, m, dec, stats=stats, dataset=d)
             b = None if base is None else base[m]
             columns.append([Cell(fmt(v, dec), mk, _delta_text(v, b, dec) if deltas and x != BASELINE_MODEL else None)
                             for v, mk, x in zip(vals, marks, models)])
-    rows = [[Cell(model_label(m))] + [c[i] for c in columns] for i, m in enumerate(models)]
+    partial = {m for (m, d), r in picked.items() if r is not None and not _is_complete(r)}
+    rows = [[Cell(model_label(m) + ("†" if m in partial else ""))] + [c[i] for c in columns]
+            for i, m in enumerate(models)]
     headers = ["Model"] + [f"{metric_label(m)} {arrow(lb.columns[m])}" for _ in datasets for m in metrics]
     groups = [("", 1)] + [(dataset_label(d), len(metrics)) for d in datasets]
     rule = " ".join(stats.notes()) if stats is not None else MARK_RULE
     notes = ["↑ higher is better, ↓ lower is better. " + rule + (" " + DELTA_RULE if deltas else "")]
-    notes += protocol_notes(lb, metrics)
+    notes += [COVERAGE_RULE] + protocol_notes(lb, metrics) + coverage_notes(lb, datasets)
     if used:
         notes.append("Checkpoints: " + "; ".join(used) + ".")
     return Table(title, headers, rows, [False] + [True] * (len(headers) - 1), groups=groups, notes=notes)
@@ -336,10 +376,9 @@ def to_html(t: Table, table_id: str = "") -> str:
 # --- files --------------------------------------------------------------------------------------
 
 def csv_frame(lb, dataset: str | None = None) -> pd.DataFrame:
-    """The leaderboard as stored values (no rounding) with the spine's ``protocol`` column, so
-    ``bench run`` and ``bench report`` write the same leaderboard.csv."""
-    from bench.report.outputs import leaderboard_frame
-
+    """The leaderboard as stored values (no rounding) with its ``protocol`` column: the same frame
+    ``bench run`` writes (bench/report/frames.py)."""
+    from bench.report.frames import leaderboard_frame
     from bench.report.published import add_to_frame
 
     df = leaderboard_frame(lb)
@@ -349,14 +388,13 @@ def csv_frame(lb, dataset: str | None = None) -> pd.DataFrame:
 
 def write_csvs(lb, out_dir: str | Path) -> list[Path]:
     """``leaderboard.csv`` (every row) and ``leaderboard_<dataset>.csv`` (one per dataset)."""
+    from bench.report.frames import write_csv
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "leaderboard.csv"]
-    csv_frame(lb).to_csv(paths[0], index=False)
+    paths = [write_csv(csv_frame(lb), out_dir / "leaderboard.csv")]
     for d in dict.fromkeys(lb.table["dataset"]):
         p = out_dir / f"leaderboard_{re.sub(r'[^A-Za-z0-9._-]', '_', str(d))}.csv"
-        csv_frame(lb, d).to_csv(p, index=False)
-        paths.append(p)
+        paths.append(write_csv(csv_frame(lb, d), p))
     return paths
 
 
