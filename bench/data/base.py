@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,16 @@ class Dataset:
     expected_count: int | None = None
     description: str = ""
     _lister: "SampleLister | None" = field(default=None, repr=False)
+    _skipped: "Callable[[Path], list[tuple[str, str]]] | None" = field(default=None, repr=False)
 
     def samples(self) -> Iterator[Sample]:
         assert self._lister is not None
         yield from self._lister(self.root)
+
+    def skipped_paths(self) -> list[tuple[str, str]]:
+        """(path relative to root, reason) for every file in the dataset's folders that is not
+        evaluated (dangling link, directory, unsupported extension, name outside the layout)."""
+        return self._skipped(self.root) if self._skipped is not None else []
 
 
 class SampleLister(Protocol):

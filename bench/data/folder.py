@@ -61,7 +61,7 @@ class FolderDataset:
                 lister, source = _synth_labels(root, layout.list)
                 return Dataset(name=self.name, root=root, layout=layout.name, has_clean=has_clean,
                                label_source=source or ("pseudo" if has_clean else "none"),
-                               description=self.description, _lister=lister)
+                               description=self.description, _lister=lister, _skipped=layout.skipped)
         raise DatasetNotFound(
             f"{self.name}: no images found in {root}. Put rainy images directly in it (no GT), or use "
             f"paired subfolders with the same file names: {', '.join(f'{r}/+{c}/' for r, c in GENERIC_PAIRS)}.")

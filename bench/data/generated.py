@@ -1,7 +1,7 @@
 """Datasets built at run time from photographs or labelled sets, with seeded synthetic rain.
 
 Each is written once into ``$BENCH_CACHE/datasets/<name>`` (default ~/.cache/derain-bench) and
-reused while its fingerprint (source file names and sizes, rain parameters, seed, renderer
+reused while its fingerprint (source file names, sizes and sha256, rain parameters, seed, renderer
 version) is unchanged; then it is a plain paired folder: rain/<id>.png + norain/<id>.png, plus
 labels copied unchanged (YOLO txt under labels/, Cityscapes gtFine under gtFine/).
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from bench.data.base import Dataset, DatasetNotFound, Sample
+from bench.hashing import sha256_file
 from bench.data.label_index import CityscapesLabels
 from bench.data.layouts import PairedLayout
 from bench.data.synth import SOURCES, SYNTH_VERSION, SourceImage, preset, write_rainy_set
@@ -91,7 +92,7 @@ class GeneratedDataset:
                                        self.max_side]).encode())
         for it in items:
             for p in (it.image, *(lab for lab, _ in it.labels)):
-                h.update(f"{it.id}|{p.name}|{p.stat().st_size}\n".encode())
+                h.update(f"{it.id}|{p.name}|{p.stat().st_size}|{sha256_file(p)}\n".encode())
         return h.hexdigest()[:16]
 
     def build(self, data_root: Path | None, cache: Path | None = None) -> Path:

@@ -5,6 +5,7 @@ A ``clean_name`` ending in ``.*`` means "the same stem with any image suffix" (o
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,47 @@ class PairedLayout:
                 continue
             yield Sample(sid, path, clean)
 
+    def skipped(self, root: Path) -> list[tuple[str, str]]:
+        """Paths in this layout's folders that ``list`` does not evaluate, each with the reason:
+        dangling links, directories, unsupported extensions, names outside the layout's naming,
+        ground truth that is no rainy image's twin. Relative to ``root``."""
+        rx = re.compile(self.rainy_pattern)
+        base = root / self.rainy_dir
+        used: set[Path] = set()
+        for path in self._files(base):
+            m = rx.fullmatch(path.name)
+            if m and path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+                used.add(path)
+                if self.clean_dir is not None:
+                    clean, _ = self.clean_for(root, m, path.parent.relative_to(base).as_posix())
+                    if clean is not None:
+                        used.add(clean)
+        folders = [base] + ([root / self.clean_dir] if self.clean_dir is not None and not self.recursive else [])
+        own = {f.resolve() for f in folders}
+        out: dict[str, str] = {}
+        for folder in dict.fromkeys(folders):
+            entries = folder.rglob("*") if self.recursive and folder == base else folder.iterdir()
+            for p in sorted(entries, key=natural_key):
+                rel = Path(os.path.relpath(p, root)).as_posix()
+                if p in used or rel in out or (self.recursive and p.is_dir() and not p.is_symlink()) \
+                        or (p.is_dir() and any(p.resolve() == f or p.resolve() in f.parents for f in own)):
+                    continue
+                out[rel] = self._why(p, folder, base)
+        return [(rel, why) for rel, why in out.items() if why]
+
+    def _why(self, p: Path, folder: Path, base: Path) -> str:
+        if p.is_symlink() and not p.exists():
+            return f"dangling symbolic link (to {os.readlink(p)})"
+        if p.is_dir():
+            kind = "a directory named like an image" if p.suffix.lower() in IMAGE_SUFFIXES else "a directory"
+            where = Path(os.path.relpath(folder, base.parent)).as_posix()
+            return f"{kind}; layout {self.name!r} reads the files of {where}/ only"
+        if p.suffix.lower() not in IMAGE_SUFFIXES:
+            return f"unsupported extension {p.suffix or '(none)'!r} (images: {', '.join(IMAGE_SUFFIXES)})"
+        if folder == base and not re.fullmatch(self.rainy_pattern, p.name):
+            return f"name outside the detected layout's naming ({self.describe()})"
+        return f"no rainy image pairs with it (layout {self.describe()})"
+
 
 def _readable(pattern: str) -> str:
     """A layout regex as a person would write the file name."""
@@ -154,7 +196,7 @@ class PairedBenchmark:
             source, lister = "gt", self.labels.attach(lister)
         return Dataset(name=self.name, root=root, layout=layout.name, has_clean=has_clean,
                        label_source=source, expected_count=self.expected_count,
-                       description=self.description, _lister=lister)
+                       description=self.description, _lister=lister, _skipped=layout.skipped)
 
     def find(self, ctx) -> Dataset:
         data_root = ctx.data_root
