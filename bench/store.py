@@ -128,6 +128,12 @@ class Store:
         return int(self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
 
     def close(self) -> None:
+        """Fold the write-ahead log into the file, so ``store.sqlite`` alone is the whole store
+        (copied to another machine, it reports the same)."""
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
         self.db.close()
 
     # --- writing -----------------------------------------------------------------------------

@@ -109,12 +109,15 @@ def run(args) -> int:
 
         run_on_ray(cfg, args.ray or None, args.shards, log)
     else:
-        Runner(cfg, log).run()
+        runner = Runner(cfg, log)
+        runner.run()
+        runner.store.close()
     store = Store(Path(cfg.out) / "store.sqlite")
     with log.stage("report"):
         lb = build(store)
         written = write_run_outputs(lb, cfg.out)
     log.write(store)
+    store.close()            # checkpoint: store.sqlite alone holds every record
     table = leaderboard_frame(lb)
     if not table.empty:
         show = [c for c in table.columns if c not in ("model_key", "protocol")]

@@ -223,4 +223,5 @@ def run(args) -> int:
     if len(report.warnings) > 20:
         print(f"note: … {len(report.warnings) - 20} more in {out / 'report.html'}")
     print(f"wrote {len(report.files)} files under {out}/ (report: {out / 'report.html'})")
+    store.close()
     return 0
