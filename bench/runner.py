@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -23,85 +21,11 @@ from bench.config import RunConfig
 from bench.data.base import Dataset, Sample
 from bench.imageio import ImageError, read_rgb, to_tensor, to_uint8, write_png
 from bench.models.base import Batch, Derainer, ModelNotApplicable
+from bench.plan import Pair, PairPlan, Prepared, TaskSlot, Work, plan_pair  # noqa: F401 (re-exported)
 from bench.store import IMAGE_UNIT, Store, model_key_for, output_path  # noqa: F401 (output_path: old import site)
 from bench.summary import RunLog
-from bench.units import UnitInfo, measure_unit
+from bench.units import measure_unit
 from bench.units import task_unit as task_unit_info
-
-
-@dataclass
-class TaskSlot:
-    """A downstream task bound to one dataset: which labels it scores against."""
-
-    task: Any
-    unit: str
-    label_source: str           # gt | pseudo | none
-    unavailable: str | None = None
-    info: UnitInfo | None = None
-    protocol: str = ""          # as recorded in the store's bindings for this dataset
-
-
-@dataclass
-class Work:
-    """One image on its way through the pipeline."""
-
-    sample: Sample
-    measures: dict[str, Any]
-    slots: list[TaskSlot]
-    clean_rgb: np.ndarray | None = None
-    rainy_rgb: np.ndarray | None = None
-    out_rgb: np.ndarray | None = None
-
-
-@dataclass
-class Prepared:
-    datasets: list[Dataset] = field(default_factory=list)
-    measures: dict[str, Any] = field(default_factory=dict)
-    tasks: list[Any] = field(default_factory=list)
-    fingerprints: dict[str, str] = field(default_factory=dict)   # dataset name -> content sha256
-
-
-@dataclass
-class Pair:
-    """One (model, dataset version): the keys every record of the pair is stored under."""
-
-    derainer: Derainer
-    dataset: Dataset
-    key: str                    # model_key_for(derainer)
-    fp: str                     # dataset content fingerprint
-
-    @property
-    def ds(self) -> str:
-        return self.dataset.name
-
-
-@dataclass
-class PairPlan:
-    images: int = 0             # images selected (after --limit)
-    done: int = 0               # every unit already in the store
-    todo: list[Work] = field(default_factory=list)
-
-
-def plan_pair(samples, done: dict[str, set[str]], measures: dict[str, Any], slots: list[TaskSlot],
-              limit: int | None = None, in_shard=None) -> PairPlan:
-    """Which (image, unit) work remains for one (model, dataset version): a plain data structure.
-    ``done``: image id -> units already stored without error (``Store.done_units``); ``in_shard``:
-    position -> bool, the images this process handles (``RunConfig.in_shard``; None = all)."""
-    plan = PairPlan()
-    for i, sample in enumerate(samples):
-        if limit is not None and i >= limit:
-            break
-        if in_shard is not None and not in_shard(i):
-            continue
-        plan.images += 1
-        finished = done.get(sample.id, set())
-        work = Work(sample, {n: m for n, m in measures.items() if n not in finished},
-                    [s for s in slots if s.unavailable is None and s.unit not in finished])
-        if not work.measures and not work.slots:
-            plan.done += 1
-            continue
-        plan.todo.append(work)
-    return plan
 
 
 class Runner:

@@ -17,6 +17,7 @@ import pandas as pd
 from bench.report import grids, plots, tables
 from bench.report.html import Page, generated_line, load_runs, runs_html
 from bench.report.names import dataset_label, metric_label, model_label
+from bench.units import split_unit
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -133,18 +134,18 @@ def build_grids(store, lb, out: Path, data_root: Path | None, n: int, report: Re
             continue
         cols = grid_columns(block)
         for unit in [None] + task_units(store, block):
-            name = f"grid_{dataset}" + (f"_{unit.split('#')[0]}" if unit else "")
+            name = f"grid_{dataset}" + (f"_{split_unit(unit)[0]}" if unit else "")
             try:
                 paths, missing = grids.comparison_grid(
                     [(dataset, i) for i in ids], cols, output_path, out / "figures" / name, fallback=fallback,
                     prediction=stored_prediction(store, unit) if unit else None,
-                    title=f"{dataset_label(dataset)}" + (f" — {unit.split('#')[0]}" if unit else ""))
+                    title=f"{dataset_label(dataset)}" + (f" — {split_unit(unit)[0]}" if unit else ""))
             except FileNotFoundError as e:
                 report.warnings.append(f"{name}: {e}")
                 continue
             report.files += paths
             report.figures.append((f"Visual comparison on {dataset_label(dataset)}"
-                                   + (f" with {unit.split('#')[0]} predictions" if unit else ""), paths[0]))
+                                   + (f" with {split_unit(unit)[0]} predictions" if unit else ""), paths[0]))
             report.warnings += [f"{name}: {m}" for m in missing]
 
 

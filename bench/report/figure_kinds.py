@@ -7,6 +7,7 @@ from typing import Any
 
 from bench.report import grids, plots, tables
 from bench.report.names import dataset_label, model_label
+from bench.units import split_unit
 
 
 def _param(spec, key: str, default: Any = None, kind: type | tuple = object) -> Any:
@@ -122,7 +123,7 @@ def _task_prediction(store, task: str, dataset: str):
     def prediction(model_key: str, ds: str, image_id: str):
         if model_key not in units:
             units[model_key] = next((u for u in store.task_units(model_key, ds)
-                                     if u == task or u.startswith(task + "#")), None)
+                                     if split_unit(u)[0] == task), None)
         unit = units[model_key]
         if unit is None:
             return None

@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from bench.registry import Registry
+from bench.units import split_unit
 
 
 FIGURE_KINDS = Registry("figure kind", {
@@ -115,7 +116,7 @@ def rows_for(table: pd.DataFrame, model: str, dataset: str) -> pd.DataFrame:
 
 
 def has_task(store, model_key: str, dataset: str, task: str) -> bool:
-    return store is not None and any(u == task or u.startswith(task + "#")
+    return store is not None and any(split_unit(u)[0] == task
                                      for u in store.task_units(model_key, dataset))
 
 
