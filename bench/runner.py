@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ class Runner:
         self.log = log or RunLog(cfg)
         self._labels_cache: dict[tuple[str, str, str], set[str]] = {}
         self._fresh_labels: set[tuple[str, str]] = set()
+        self.code_version = _code_version()
 
     # --- planning ----------------------------------------------------------------------------
     def prepare(self) -> Prepared:
@@ -62,7 +64,7 @@ class Runner:
                 (self.log.skip if _missing_asset(e) else self.log.fail_setup)("measure", name,
                                                                             f"{e.__class__.__name__}: {e}")
                 continue
-            self.store.put_unit(measure_unit(name, p.measures[name]))
+            self.store.put_unit(replace(measure_unit(name, p.measures[name]), code_version=self.code_version))
         for name in self.cfg.tasks:
             try:
                 from bench.downstream.tasks import build_task
@@ -138,7 +140,7 @@ class Runner:
     def _slot(self, task, dataset: Dataset, fp: str) -> TaskSlot:
         from bench.downstream.tasks import label_choice
 
-        info = task_unit_info(task)
+        info = replace(task_unit_info(task), code_version=self.code_version)
         source, note = label_choice(task.config, dataset, task)
         self.store.put_unit(info)
         try:
@@ -171,8 +173,9 @@ class Runner:
         self.store.put_model(pair.key, derainer.name, derainer.variant, derainer.weights_sha256, derainer.describe())
         self._record_cost(pair)
         wanted = {n: m for n, m in measures.items() if dataset.has_clean or m.info.reference == "NR"}
-        plan = plan_pair(dataset.samples(), self.store.done_units(pair.key, pair.ds, pair.fp), wanted, slots,
-                         self.cfg.limit, self.cfg.in_shard)
+        protocols = {**{n: m.info.protocol_text() for n, m in wanted.items()}, **{s.unit: s.protocol for s in slots}}
+        done = self.store.done_units(pair.key, pair.ds, pair.fp, protocols)   # changed protocol: recompute
+        plan = plan_pair(dataset.samples(), done, wanted, slots, self.cfg.limit, self.cfg.in_shard)
         counts = self.log.pair(pair.key, pair.ds)
         counts["images"] += plan.images
         counts["skipped"] += plan.done
@@ -362,6 +365,16 @@ def _missing_asset(e: Exception) -> bool:
 
     names = {c.__name__ for c in type(e).__mro__}
     return isinstance(e, (TaskUnavailable, FileNotFoundError, ImportError)) or "MeasureUnavailable" in names
+
+
+def _code_version() -> str:
+    """The package version and, in a checkout, its git commit (+dirty): recorded with every unit."""
+    from bench.summary import git_state
+    from bench.units import CODE_VERSION
+
+    git = git_state()
+    commit = git.get("commit")
+    return CODE_VERSION + (f" ({commit[:12]}{'+dirty' if git.get('dirty') else ''})" if commit else "")
 
 
 def task_unit(task) -> str:

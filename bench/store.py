@@ -194,12 +194,16 @@ class Store:
             self.db.execute("DELETE FROM labels WHERE dataset=? AND task=?", (dataset, u))
 
     # --- reading -----------------------------------------------------------------------------
-    def done_units(self, model_key: str, dataset: str, dataset_fp: str = "") -> dict[str, set[str]]:
-        """image_id -> units finished without error."""
+    def done_units(self, model_key: str, dataset: str, dataset_fp: str = "",
+                   protocols: dict[str, str] | None = None) -> dict[str, set[str]]:
+        """image_id -> units finished without error; with ``protocols`` (unit -> today's protocol
+        text), a record computed under another protocol does not count as done."""
         out: dict[str, set[str]] = {}
-        for image_id, unit in self.db.execute(
-                "SELECT image_id, unit FROM records WHERE model_key=? AND dataset=? AND dataset_fp=? "
+        for image_id, unit, proto in self.db.execute(
+                "SELECT image_id, unit, protocol FROM records WHERE model_key=? AND dataset=? AND dataset_fp=? "
                 "AND error IS NULL", (model_key, dataset, dataset_fp)):
+            if protocols is not None and unit in protocols and (proto or "") != protocols[unit]:
+                continue
             out.setdefault(image_id, set()).add(unit)
         return out
 

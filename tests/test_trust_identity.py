@@ -79,3 +79,22 @@ def test_model_key_names_weights_code_version_and_io_policy():
     keys = {model_key_for(base), model_key_for(newer), model_key_for(padded)}
     assert len(keys) == 3 and all(k.startswith("net#abababababab~") for k in keys)
     assert model_key_for(_Net()) == model_key_for(base)
+
+
+def test_a_record_made_under_another_protocol_is_not_reused(shared_data, tmp_path):
+    data = tmp_path / "data" / "rain100h"
+    crop_pair(shared_data, 1, data)
+    out = tmp_path / "res"
+    args = ("--models", "rainy", "--datasets", "rain100h", "--measures", "psnr_y", "--tasks", "none",
+            "--data-root", str(tmp_path / "data"), "--out", str(out))
+    assert run(*args) == 0
+    assert run(*args) == 0
+    assert last_run(out)["work"]["pairs"][0]["skipped"] == 1
+    s = Store(out / "store.sqlite")
+    s.db.execute("UPDATE records SET protocol='psnr under an older protocol' WHERE unit='psnr_y'")
+    s.close()
+    assert run(*args) == 0
+    pair = last_run(out)["work"]["pairs"][0]
+    assert pair["skipped"] == 0 and pair["measured"] == 1
+    proto = Store(out / "store.sqlite").db.execute("SELECT protocol FROM records WHERE unit='psnr_y'").fetchone()[0]
+    assert proto.startswith("prenet: Y")

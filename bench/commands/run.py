@@ -120,7 +120,7 @@ def run(args) -> int:
     store.close()            # checkpoint: store.sqlite alone holds every record
     table = leaderboard_frame(lb)
     if not table.empty:
-        show = [c for c in table.columns if c not in ("model_key", "protocol")]
+        show = [c for c in table.columns if c not in ("model_key", "protocol", "dataset_fp", "coverage")]
         print(table[show].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         print("protocols:")
         for c, info in lb.columns.items():
