@@ -171,25 +171,41 @@ def _column_names(cov: pd.DataFrame, units: dict[str, UnitInfo], warnings: list[
 def _coverage(store: Store, grp: pd.DataFrame, bindings: dict, units: dict, dataset: str, fp: str):
     """(images on which every unit of the row succeeded, {left-out image: reason}, the row's units)."""
     row_units = sorted(u for u in set(grp["unit"]) if u != IMAGE_UNIT)
-    by_image = {i: g.set_index("unit") for i, g in grp.groupby("image_id")}
+    images = list(dict.fromkeys(grp["image_id"]))
+    failed = grp[(grp["unit"] == IMAGE_UNIT) & grp["error"].notna()].drop_duplicates("image_id")
+    failed = dict(zip(failed["image_id"], failed["error"]))
+    recs = grp[grp["unit"] != IMAGE_UNIT]
+    is_task = recs["unit"].map(lambda u: split_unit(u)[1] is not None)
+    ok = pd.Series((recs["error"].isna() & (is_task | recs["value"].notna())).to_numpy(),
+                   index=pd.MultiIndex.from_arrays([recs["image_id"], recs["unit"]]))
+    ok = ok[~ok.index.duplicated()]
+    good = ok.unstack(fill_value=False).reindex(index=images, columns=row_units, fill_value=False).all(axis=1)
+    good &= ~good.index.isin(list(failed))
     labels = {}
     for u in row_units:
         if split_unit(u)[1] is not None:
             source = (bindings.get((u, dataset, fp)) or ("none", ""))[0]
             if source != "none":
-                labels[u] = (store.labels(dataset, u, fp, source), store.label_errors(dataset, u, fp))
-    covered, reasons = set(), {}
-    for image_id, recs in by_image.items():
-        why = []
-        if IMAGE_UNIT in recs.index and pd.notna(recs.loc[IMAGE_UNIT, "error"]):
-            reasons[image_id] = str(recs.loc[IMAGE_UNIT, "error"])     # the failure says it all
+                have = store.labels(dataset, u, fp, source)
+                labels[u] = (have, store.label_errors(dataset, u, fp))
+                good &= good.index.map(lambda i, have=have: have.get(i) is not None).to_numpy(bool)
+    covered = set(good[good].index)
+    reasons = {}
+    detail = recs.set_index(["image_id", "unit"])
+    for image_id in good[~good].index:
+        if image_id in failed:
+            reasons[image_id] = str(failed[image_id])           # the failure says it all
             continue
+        why = []
+        mine = detail.xs(image_id, level=0) if image_id in detail.index.get_level_values(0) else detail.iloc[:0]
         for u in row_units:
-            if u not in recs.index:
+            if u not in mine.index:
                 why.append(f"{u} not computed")
-            elif pd.notna(recs.loc[u, "error"]):
-                why.append(f"{u}: {recs.loc[u, 'error']}")
-            elif split_unit(u)[1] is None and pd.isna(recs.loc[u, "value"]):
+                continue
+            rec = mine.loc[u] if not isinstance(mine.loc[u], pd.DataFrame) else mine.loc[u].iloc[0]
+            if pd.notna(rec["error"]):
+                why.append(f"{u}: {rec['error']}")
+            elif split_unit(u)[1] is None and pd.isna(rec["value"]):
                 why.append(f"{u} undefined (NaN)")
             elif u in labels:
                 have, errs = labels[u]
@@ -197,10 +213,7 @@ def _coverage(store: Store, grp: pd.DataFrame, bindings: dict, units: dict, data
                     why.append(f"{u} labels: {errs[image_id]}")
                 elif have.get(image_id) is None:
                     why.append(f"{u}: no labels for this image")
-        if why:
-            reasons[image_id] = "; ".join(dict.fromkeys(why))
-        else:
-            covered.add(image_id)
+        reasons[image_id] = "; ".join(dict.fromkeys(why)) or "not covered"
     return covered, reasons, row_units
 
 
