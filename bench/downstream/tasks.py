@@ -132,8 +132,8 @@ def label_choice(config: TaskConfig, dataset, task=None) -> tuple[str, str]:
                     f"{', '.join(task.label_formats()) or 'no label format'}), so pseudo-labels")
     if source == "pseudo" and not has_clean:
         source = "none"
-        note = (note + "; " if note else "") + "no clean images for pseudo-labels, so label source none" if note \
-            else ""
+        if note:
+            note += "; no clean images for pseudo-labels either, so label source none"
     return source, note
 
 
