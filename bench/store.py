@@ -92,6 +92,12 @@ def model_key_for(derainer) -> str:
     return f"{derainer.key}~{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
 
 
+def weights_hash(model_key: str) -> str | None:
+    """The weights sha256 prefix in a model key (``name@variant#<12 hex>~<8 hex>``), if any."""
+    key = model_key.split("~", 1)[0]
+    return key.rsplit("#", 1)[1] if "#" in key else None
+
+
 def _json(payload: Any) -> str | None:
     return None if payload is None else json.dumps(payload, separators=(",", ":"))
 

@@ -98,3 +98,11 @@ def test_a_record_made_under_another_protocol_is_not_reused(shared_data, tmp_pat
     assert pair["skipped"] == 0 and pair["measured"] == 1
     proto = Store(out / "store.sqlite").db.execute("SELECT protocol FROM records WHERE unit='psnr_y'").fetchone()[0]
     assert proto.startswith("prenet: Y")
+
+
+def test_weights_hash_is_read_from_old_and_new_model_keys():
+    from bench.store import weights_hash
+
+    assert weights_hash("prenet@Rain100H#127c0098787c") == "127c0098787c"
+    assert weights_hash("prenet@Rain100H#127c0098787c~0a1b2c3d") == "127c0098787c"
+    assert weights_hash("rainy~0a1b2c3d") is None

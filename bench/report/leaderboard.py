@@ -78,7 +78,7 @@ def build(store: Store, common_subset: bool = False) -> Leaderboard:
         grp = cov[(cov["model_key"] == mk) & (cov["dataset"] == ds) & (cov["dataset_fp"] == fp)]
         row = {k: r[k] for k in ROW_KEYS}
         row.update(images=len(covered), errors=r["errors"], left_out=len(r["_seen"] - covered),
-                   complete=r["complete"], coverage=_set_id(covered))
+                   complete=r["complete"], compared_images=r["compared_images"], coverage=_set_id(covered))
         protocols = []
         for unit in sorted(r["_units"], key=_unit_order(units)):
             info = units.get(unit)
@@ -116,7 +116,7 @@ def build(store: Store, common_subset: bool = False) -> Leaderboard:
             columns[c] = ColumnInfo(c, reference="", higher_is_better=False, value_range=(0.0, math.inf),
                                     protocol=_COST_PROTOCOL[c], kind="cost")
     if not table.empty:
-        ordered = ROW_KEYS + ["images", "errors", "left_out", "complete", "coverage"]
+        ordered = ROW_KEYS + ["images", "errors", "left_out", "complete", "compared_images", "coverage"]
         table = table[ordered + [c for c in columns if c in table] + ["protocol"]]
         table = table.sort_values(["dataset", "model"], kind="stable").reset_index(drop=True)
     per_image = store.per_image()
@@ -230,10 +230,12 @@ def _apply_coverage_rule(rows: list[dict], common_subset: bool) -> None:
                     r["_reasons"][i] = "not covered by every row of this dataset (common subset)"
                 r["_covered"] = common
                 r["complete"] = True
+                r["compared_images"] = len(common)
             continue
         full = set.union(*(r["_covered"] for r in compared))
         for r in block:
             r["complete"] = r["_covered"] == full
+            r["compared_images"] = len(full)
 
 
 def _set_id(ids: set[str]) -> str:

@@ -79,8 +79,9 @@ def _num(v) -> float | None:
 
 
 def _key_hash(model_key: Any) -> str | None:
-    key = str(model_key) if model_key is not None and not pd.isna(model_key) else ""
-    return key.rsplit("#", 1)[1] if "#" in key else None
+    from bench.store import weights_hash
+
+    return weights_hash(str(model_key) if model_key is not None and not pd.isna(model_key) else "")
 
 
 def lookup(row: Mapping[str, Any], figs: Mapping[tuple[str, str, str], Published]) -> Published | None:

@@ -221,7 +221,8 @@ def _images_cell(r) -> Cell:
         return Cell("–")
     n = str(int(r["images"]))
     if not _is_complete(r):
-        total = int(r["images"]) + int(r.get("left_out", 0) or 0)
+        total = r.get("compared_images")
+        total = int(total) if total is not None and pd.notna(total) else int(r["images"]) + int(r.get("left_out", 0) or 0)
         return Cell(f"{n} of {total}†", "incomplete")
     return Cell(n)
 
