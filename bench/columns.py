@@ -46,7 +46,8 @@ class ColumnInfo:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ColumnInfo":
         lo, hi = d.get("value_range") or (None, None)
-        return cls(name=d["name"], reference=d.get("reference", ""), higher_is_better=bool(d.get("higher_is_better", True)),
+        return cls(name=d["name"], reference=d.get("reference", ""),
+                   higher_is_better=bool(d.get("higher_is_better", True)),
                    value_range=(_unnum(lo, -math.inf), _unnum(hi, math.inf)), protocol=d.get("protocol") or "",
                    unit=d.get("unit", ""), description=d.get("description", ""), kind=d.get("kind", "measure"))
 

@@ -222,8 +222,9 @@ def _images_cell(r) -> Cell:
     n = str(int(r["images"]))
     if not _is_complete(r):
         total = r.get("compared_images")
-        total = int(total) if total is not None and pd.notna(total) else int(r["images"]) + int(r.get("left_out", 0) or 0)
-        return Cell(f"{n} of {total}†", "incomplete")
+        if total is None or pd.isna(total):
+            total = int(r["images"]) + int(r.get("left_out", 0) or 0)
+        return Cell(f"{n} of {int(total)}†", "incomplete")
     return Cell(n)
 
 
