@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.store import Store
+from store_fixtures import put_hog_unit, put_measure_units
 
 UNIT = "hog_people#0123abcd"
 GT = [100.0, 50.0, 140.0, 130.0]          # one 40×80 person per image
@@ -41,4 +42,6 @@ def build(path, n: int = 12, dataset: str = "ds", seed: int = 0, psnr_noise: flo
                       payload=record(SHIFT.get(model)))
     for i in range(n):
         store.put_label(dataset, UNIT, f"img{i:02d}", "pseudo", {k: v for k, v in record(0.0).items() if k != "scores"})
+    put_measure_units(store, ("psnr_y", "niqe"), "hand-made")      # what `bench run` records when it plans
+    put_hog_unit(store, UNIT, dataset, "pseudo")
     return store

@@ -110,33 +110,48 @@ class Analysis:
 
 
 def collect(store, lb) -> dict[str, DatasetData]:
-    from bench.downstream.tasks import build_task
+    """Per-image values and task scorers of every leaderboard row, over the images the row covers
+    (the coverage rule, bench/report/leaderboard.py); tasks rebuilt from the store's units table."""
+    from bench.report.leaderboard import task_from_units
     from bench.report.scorers import task_scorer
 
     raw = lb.per_image if lb.per_image is not None and not lb.per_image.empty else store.per_image()
     values = raw[raw["error"].isna() & (raw["unit"] != IMAGE_UNIT) & raw["value"].notna()]
+    left = getattr(lb, "left_out", None)
+    if left is not None and len(left):
+        out_ids = set(zip(left["model_key"], left["dataset"], left["image_id"]))
+        values = values[[k not in out_ids for k in zip(values["model_key"], values["dataset"], values["image_id"])]]
+    else:
+        out_ids = set()
     out: dict[str, DatasetData] = {}
-    for model_key, model, variant, dataset in store.model_dataset_pairs():
-        d = out.setdefault(dataset, DatasetData(dataset))
-        d.rows[model_key] = (model, variant)
+    fps: dict[tuple[str, str], str | None] = {}
+    rows = lb.table.itertuples() if not lb.table.empty else []
+    for r in rows:
+        d = out.setdefault(r.dataset, DatasetData(r.dataset))
+        d.rows[r.model_key] = (r.model, r.variant)
+        fps[r.model_key, r.dataset] = getattr(r, "dataset_fp", None)
     measure_cols = {c for c, info in lb.columns.items() if info.kind == "measure"}
     for (dataset, unit, key), g in values.groupby(["dataset", "unit", "model_key"]):
         if unit in measure_cols and dataset in out:
             out[dataset].measures.setdefault(unit, {})[key] = g.set_index("image_id")["value"].astype(float)
     task_cols = {c for c, info in lb.columns.items() if info.kind == "task"}
+    units, bindings = store.units(), store.bindings()
     for dataset, d in out.items():
         for key in d.rows:
-            for unit in store.task_units(key, dataset):
+            fp = fps.get((key, dataset))
+            for unit in store.task_units(key, dataset, fp):
+                source = (bindings.get((unit, dataset, fp or "")) or ("none", ""))[0]
+                info = units.get(unit)
+                if info is None or not info.type or source == "none":
+                    continue      # settings not recorded, or proxies only: nothing to resample
                 try:
-                    task = build_task(unit.split("#", 1)[0])
-                except Exception:  # task YAML gone since the run: no scores to rebuild (as the leaderboard)
+                    task = task_from_units(info, source)
+                except Exception:
                     continue
-                labels = store.labels(dataset, unit) or None
-                preds = store.predictions(key, dataset, unit)
-                if labels is not None:
-                    preds = {k: v for k, v in preds.items() if k in labels}
-                    labels = {k: labels[k] for k in preds}
-                scorer = task_scorer(task, preds, labels)
+                have = store.labels(dataset, unit, fp, source)
+                preds = {k: v for k, v in store.predictions(key, dataset, unit, fp).items()
+                         if k in have and (key, dataset, k) not in out_ids}
+                scorer = task_scorer(task, preds, {k: have[k] for k in preds})
                 if scorer is None:
                     continue
                 for metric in scorer.values(np.ones((1, scorer.n))):

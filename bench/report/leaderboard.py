@@ -271,7 +271,7 @@ def _task_scores(store: Store, unit: str, info: UnitInfo | None, binding, model_
     scorer = scorers.get(unit)
     if scorer is None:
         try:
-            scorer = scorers[unit] = _scorer(info, source)
+            scorer = scorers[unit] = task_from_units(info, source)
         except Exception as e:
             warnings.append(f"task unit {unit}: scoring code of type {info.type!r} unavailable ({e})")
             scorers[unit] = False
@@ -288,7 +288,7 @@ def _task_scores(store: Store, unit: str, info: UnitInfo | None, binding, model_
     return {k: float(v) for k, v in scores.items() if k in wanted}, proto
 
 
-def _scorer(info: UnitInfo, label_source: str):
+def task_from_units(info: UnitInfo, label_source: str):
     """The task type's scoring code with the parameters recorded in the units table."""
     from bench.downstream import TASK_TYPES
     from bench.downstream.base import TaskConfig
