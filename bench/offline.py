@@ -34,8 +34,6 @@ def configure(offline: bool) -> None:
         set_env(QUIET_ENV)
     set_env({"YOLO_CONFIG_DIR": str(env.cache_root / "yolo-config")}, override=False)
     ensure_ultralytics_font()
-    if not env.telemetry:
-        disable_ultralytics_events()
 
 
 def switch_offline() -> None:
@@ -50,7 +48,11 @@ def switch_offline() -> None:
 
 
 def disable_ultralytics_events() -> None:
-    """Ultralytics sends usage events when its `sync` setting is on (the default)."""
+    """Ultralytics sends usage events when its `sync` setting is on (the default). Called where
+    ultralytics is imported (bench/downstream/yolo.py), not when a run starts: importing it costs
+    start-up time that runs without YOLO tasks should not pay."""
+    if environment().telemetry:
+        return
     try:
         from ultralytics.utils import SETTINGS
     except Exception:  # not installed or broken: nothing to switch off

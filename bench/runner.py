@@ -10,19 +10,18 @@ table (what produced each column) is written when a dataset's work is planned.
 """
 from __future__ import annotations
 
-import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-import torch
 
 from bench.config import RunConfig
-from bench.data.base import Dataset, Sample
-from bench.imageio import ImageError, read_rgb, to_tensor, to_uint8, write_png
-from bench.models.base import Batch, Derainer, ModelNotApplicable
+from bench.data.base import Dataset
+from bench.execute import PairRun
+from bench.models.base import ModelNotApplicable
+from bench.pipeline import ScoringPool, Writer
 from bench.plan import Pair, PairPlan, Prepared, TaskSlot, Work, plan_pair  # noqa: F401 (re-exported)
+from bench.progress import Progress
 from bench.store import IMAGE_UNIT, Store, model_key_for, output_path  # noqa: F401 (output_path: old import site)
 from bench.summary import RunLog
 from bench.units import measure_unit
@@ -108,6 +107,16 @@ class Runner:
             self.log.skip("path", f"{dataset.name}: {len(paths) - shown} more", why)
 
     def run(self) -> RunLog:
+        self.writer, self.scoring = Writer(self.store.path), ScoringPool(workers=2, bound=2)
+        try:
+            self._run_all()
+        finally:
+            self.scoring.close()
+            self.writer.close()
+        self.log.finish(self.store)
+        return self.log
+
+    def _run_all(self) -> None:
         from bench.models import MODELS, split_model_arg
 
         prepared = self.prepare()
@@ -134,8 +143,6 @@ class Runner:
                     self.log.fail(model_name, dataset.name, "", f"could not build: {e.__class__.__name__}: {e}")
                     continue
                 self._run_pair(Pair(derainer, dataset, model_key_for(derainer), fp), prepared.measures, slots)
-        self.log.finish(self.store)
-        return self.log
 
     def _slot(self, task, dataset: Dataset, fp: str) -> TaskSlot:
         from bench.downstream.tasks import label_choice
@@ -179,161 +186,27 @@ class Runner:
         counts = self.log.pair(pair.key, pair.ds)
         counts["images"] += plan.images
         counts["skipped"] += plan.done
-        pending: list[Work] = []  # same-sized images waiting for one batched forward pass
-        for work in plan.todo:
-            sample = work.sample
-            if not self._guard(pair, sample.id, counts, self._load, pair, work, counts):
-                continue
-            if work.out_rgb is not None:
-                self._guard(pair, sample.id, counts, self._score, pair, work, counts)
-                continue
-            if pending and (len(pending) >= self.cfg.batch_size or pending[0].rainy_rgb.shape != work.rainy_rgb.shape):
-                self._flush(pair, pending, counts)
-            pending.append(work)
-        self._flush(pair, pending, counts)
+        for slot in slots:
+            if slot.label_source != "none":
+                self.labels_have(pair, slot)
+        progress = Progress(len(plan.todo), f"{derainer.label} on {pair.ds}")
+        try:
+            PairRun(self, pair, counts, progress).run(plan.todo)
+            self.scoring.drain()
+            self.writer.drain()
+        finally:
+            progress.close()
         self._record_speed(pair, counts)
         self.log.progress(f"{derainer.label} on {pair.ds}: {int(counts['images'])} images, {int(counts['forwards'])} "
                           f"derained, {int(counts['skipped'])} already done, {int(counts['errors'])} errors")
 
-    def _guard(self, pair: Pair, image_id: str, counts: dict, fn, *args) -> bool:
-        """Run one step for one image; a failure becomes an error record and the run goes on."""
-        try:
-            fn(*args)
-            return True
-        except (ImageError, ValueError) as e:
-            self._error(pair, image_id, str(e))
-        except Exception as e:
-            self._error(pair, image_id, f"{e.__class__.__name__}: {e}")
-            self.log.trace(traceback.format_exc())
-        counts["errors"] += 1
-        return False
-
-    def _load(self, pair: Pair, work: "Work", counts: dict) -> None:
-        """Decode what this image needs: ground truth, and the output from the cache or the rainy input."""
-        sample = work.sample
-        if sample.error:
-            raise ValueError(sample.error)
-        with self.log.stage("decode"):
-            work.clean_rgb = read_rgb(sample.clean) if sample.clean is not None else None
-            cached = output_path(self.cfg.out, pair.key, pair.ds, sample.id, pair.fp)
-            if pair.derainer.cache_output and cached.is_file():
-                work.out_rgb = read_rgb(cached)
-                counts["cached"] += 1
-                return
-            work.rainy_rgb = read_rgb(sample.rainy)
-        c = work.clean_rgb
-        if c is not None and c.shape != work.rainy_rgb.shape:
-            raise ValueError(f"{sample.rainy}: rainy image is {work.rainy_rgb.shape[1]}x{work.rainy_rgb.shape[0]} "
-                             f"but its ground truth {sample.clean} is {c.shape[1]}x{c.shape[0]}; "
-                             "the pair does not match — fix or remove it.")
-
-    def _flush(self, pair: Pair, pending: list["Work"], counts: dict) -> None:
-        if not pending:
-            return
-        batch, pending[:] = list(pending), []
-        try:
-            outs, deviations = self._derain(pair.derainer, batch, counts)
-        except Exception as e:
-            if len(batch) > 1:  # isolate the image that fails: one at a time
-                for w in batch:
-                    self._flush(pair, [w], counts)
-                return
-            self._error(pair, batch[0].sample.id,
-                        f"{batch[0].sample.rainy}: deraining failed: {e.__class__.__name__}: {e}")
-            self.log.trace(traceback.format_exc())
-            counts["errors"] += 1
-            return
-        for w, out_rgb, dev in zip(batch, outs, deviations):
-            w.out_rgb = out_rgb
-            self._record_deviations(pair, w.sample.id, dev)
-            if pair.derainer.cache_output:
-                with self.log.stage("write outputs"):
-                    write_png(output_path(self.cfg.out, pair.key, pair.ds, w.sample.id, pair.fp), out_rgb)
-            w.rainy_rgb = None
-            self._guard(pair, w.sample.id, counts, self._score, pair, w, counts)
-
-    def _derain(self, derainer: Derainer, batch: list["Work"], counts: dict):
-        rainy = torch.cat([to_tensor(w.rainy_rgb) for w in batch])
-        clean = (torch.cat([to_tensor(w.clean_rgb) for w in batch])
-                 if all(w.clean_rgb is not None for w in batch) else None)
-        with self.log.stage("derain"):
-            t0 = time.perf_counter()
-            out = derainer.derain(Batch([w.sample for w in batch], rainy, clean))
-            counts["forward_s"] += time.perf_counter() - t0
-        counts["forwards"] += len(batch)
-        devs = list(derainer.deviations() or [])
-        devs = (devs + [None] * len(batch))[: len(batch)]
-        return list(to_uint8(out, derainer.io.quantise)), devs
-
-    def _record_deviations(self, pair: Pair, image_id: str, deviation: dict | None) -> None:
-        """What the derainer did differently for this image (tiling, OOM retry), replacing any
-        earlier record: the output was just recomputed."""
-        self.store.db.execute("DELETE FROM deviations WHERE model_key=? AND dataset=? AND dataset_fp=? AND "
-                              "image_id=? AND kind != 'crop'", (pair.key, pair.ds, pair.fp, image_id))
-        if deviation:
-            kind = str(deviation.get("kind") or ("oom_retry" if deviation.get("oom_retries") else "tiled"))
-            self.store.put_deviation(pair.key, pair.ds, image_id, kind, deviation, self.log.run_id, pair.fp)
-
-    def _score(self, pair: Pair, work: "Work", counts: dict) -> None:
-        derainer, sample = pair.derainer, work.sample
-        out_rgb, clean_rgb = work.out_rgb, work.clean_rgb
-        if clean_rgb is not None and clean_rgb.shape != out_rgb.shape:
-            clean_rgb = _match_size(clean_rgb, out_rgb, sample, derainer)
-            h, w = out_rgb.shape[:2]
-            self.store.put_deviation(pair.key, pair.ds, sample.id, "crop",
-                                     {"size_policy": derainer.io.size_policy, "box": list(derainer.io.crop_box(
-                                         *work.clean_rgb.shape[:2])), "scored": f"{w}x{h}",
-                                      "input": f"{work.clean_rgb.shape[1]}x{work.clean_rgb.shape[0]}"},
-                                     self.log.run_id, pair.fp)
-        out_t = to_tensor(out_rgb)
-        clean_t = to_tensor(clean_rgb) if clean_rgb is not None else None
-        for name, measure in work.measures.items():
-            with self.log.stage(f"measure {name}"):
-                value = float(measure(out_t, clean_t)[0])
-            self._put(pair, sample.id, name, value=value, protocol=measure.info.protocol_text())
-            counts["measured"] += 1
-        for slot in work.slots:
-            self._run_task(pair, sample, slot, out_rgb, clean_rgb, counts)
-        self.store.clear_image_error(pair.key, pair.ds, sample.id, pair.fp)   # every pending unit succeeded
-
-    def _put(self, pair: Pair, image_id: str, unit: str, **kw) -> None:
-        d = pair.derainer
-        self.store.put(model_key=pair.key, model=d.name, variant=d.variant, dataset=pair.ds, image_id=image_id,
-                       unit=unit, run_id=self.log.run_id, dataset_fp=pair.fp, **kw)
-
-    def _run_task(self, pair: Pair, sample, slot: TaskSlot, out_rgb, clean_rgb, counts) -> None:
-        from bench.downstream.base import TaskUnavailable
-
-        try:
-            if slot.label_source != "none":
-                self._ensure_label(pair, sample, slot, clean_rgb, out_rgb.shape[:2])
-            with self.log.stage(f"task {slot.task.name}"):
-                pred = slot.task.predict([out_rgb])[0]
-        except TaskUnavailable as e:
-            slot.unavailable = str(e)
-            self.log.skip("task", slot.task.name, str(e))
-            return
-        self._put(pair, sample.id, slot.unit, payload=pred, protocol=slot.protocol)
-        counts["task_runs"] += 1
-
-    def _ensure_label(self, pair: Pair, sample, slot: TaskSlot, clean_rgb, shape) -> None:
+    def labels_have(self, pair: Pair, slot: TaskSlot) -> set[str]:
+        """Image ids that already have labels for (dataset version, task unit); loaded once, on the
+        main thread, and kept up to date by the scoring threads."""
         ck = (pair.ds, pair.fp, slot.unit)
-        have = self._labels_cache.get(ck)
-        if have is None:
-            have = self._labels_cache[ck] = set(self.store.labels(pair.ds, slot.unit, pair.fp, slot.label_source))
-        if sample.id in have:
-            return
-        if slot.label_source == "gt":
-            payload = slot.task.gt_labels(sample, shape)
-        else:  # pseudo: the same model on the clean image, cached once per dataset
-            with self.log.stage(f"pseudo-labels {slot.task.name}"):
-                payload = slot.task.pseudo_labels(slot.task.predict([clean_rgb])[0])
-        self.store.put_label(pair.ds, slot.unit, sample.id, slot.label_source, payload, dataset_fp=pair.fp)
-        have.add(sample.id)
-
-    def _error(self, pair: Pair, image_id: str, message: str) -> None:
-        self._put(pair, image_id, IMAGE_UNIT, error=message)
-        self.log.fail(pair.derainer.label, pair.ds, image_id, message)
+        if ck not in self._labels_cache:
+            self._labels_cache[ck] = set(self.store.labels(pair.ds, slot.unit, pair.fp, slot.label_source))
+        return self._labels_cache[ck]
 
     def _record_cost(self, pair: Pair) -> None:
         """Params and GFLOPs at the stated size, once per model key (counted on shapes, cheap)."""
@@ -380,13 +253,3 @@ def _code_version() -> str:
 def task_unit(task) -> str:
     """Store unit key of a built task (bench.units.task_unit_key: name + settings/weights hash)."""
     return task_unit_info(task).unit
-
-
-def _match_size(clean: np.ndarray, out: np.ndarray, sample: Sample, derainer: Derainer) -> np.ndarray:
-    """A model whose size policy crops (RDMC's official test) is scored on the same crop of the GT."""
-    h, w = out.shape[:2]
-    top, left, ch, cw = derainer.io.crop_box(*clean.shape[:2])
-    if (ch, cw) == (h, w):
-        return clean[top: top + h, left: left + w]
-    raise ValueError(f"{sample.id}: output {w}x{h} and ground truth {clean.shape[1]}x{clean.shape[0]} differ "
-                     f"(model {derainer.label}, size policy {derainer.io.size_policy}).")

@@ -9,6 +9,7 @@ import json
 import platform
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -59,6 +60,7 @@ class RunLog:
         self.cfg = cfg
         self.started = time.time()
         self.run_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self.started)) + "-" + uuid.uuid4().hex[:6]
+        self._lock = threading.Lock()
         self.timings: dict[str, float] = defaultdict(float)
         self.skips: list[dict[str, str]] = []
         self.failures: list[dict[str, str]] = []
@@ -68,16 +70,20 @@ class RunLog:
 
     @contextmanager
     def stage(self, name: str):
+        """Time spent in a stage. Stages run on several threads at once (bench/pipeline.py), so
+        their sum can exceed the run's wall time."""
         t0 = time.perf_counter()
         try:
             yield
         finally:
-            self.timings[name] += time.perf_counter() - t0
+            with self._lock:
+                self.timings[name] += time.perf_counter() - t0
 
     def skip(self, kind: str, name: str, reason: str) -> None:
         entry = {"kind": kind, "name": name, "reason": reason}
-        if entry not in self.skips:
-            self.skips.append(entry)
+        with self._lock:
+            if entry not in self.skips:
+                self.skips.append(entry)
 
     def fail(self, model: str, dataset: str, image_id: str, message: str) -> None:
         self.failures.append({"model": model, "dataset": dataset, "image": image_id, "error": message})

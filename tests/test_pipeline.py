@@ -93,3 +93,18 @@ def test_writer_writes_pngs_before_rows_and_commits_per_batch(tmp_path):
     w.close()
     # the failed batch was rolled back as a whole
     assert sqlite3.connect(tmp_path / "store.sqlite").execute("SELECT COUNT(*) FROM t").fetchone()[0] == 2
+
+
+def test_progress_prints_plain_lines_when_not_a_terminal():
+    import io
+
+    from bench.progress import Progress
+
+    out = io.StringIO()
+    p = Progress(3, "prenet on rain100h", stream=out, interval=3600)
+    for _ in range(3):
+        p.update()
+    p.close()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 and "prenet on rain100h: 3/3 images" in lines[0] and "images/s" in lines[0]
+

@@ -96,7 +96,7 @@ class YoloDetection(InstanceTask):
                 raise TaskUnavailable(f"task {self.name!r}: weights {p.weights!r} is a model definition; "
                                       "set untrained: true to build a random network on purpose")
             else:
-                from bench.models.weights import WeightsMissing, WeightsMismatch, WeightsResolver
+                from bench.models.weights import WeightsMissing, WeightsMismatch
 
                 resolver = self.resolver
                 try:
@@ -140,6 +140,10 @@ class YoloDetection(InstanceTask):
             configure(self.offline)          # before ultralytics reads its settings
             import torch
             from ultralytics import RTDETR, YOLO
+
+            from bench.offline import disable_ultralytics_events
+
+            disable_ultralytics_events()
 
             label, path, _ = self.weights()
             if path is None:

@@ -21,6 +21,8 @@ def write_run_outputs(lb: Leaderboard, out: Path) -> list[Path]:
 
 def quality_vs_detection(lb: Leaderboard, path: Path, x: str = "psnr_y") -> Path | None:
     """The run's first figure: PSNR-Y against the first detection mAP column, one point per model."""
+    if not any("map50_95" in c for c in lb.columns):   # no detection column: no figure, no matplotlib
+        return None
     from bench.report.plots import quality_vs_utility, utility_pairs
 
     pairs = [p for p in utility_pairs(lb, x) if "map50_95" in p[1]]
