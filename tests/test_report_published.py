@@ -100,7 +100,8 @@ def results(tmp_path):
 
 
 def test_bench_report_writes_published_columns(results, tmp_path):
-    assert main(["report", "--out", str(results), "--data-root", str(tmp_path)]) == 0
+    # --no-stats: the plain ranking (2 images cannot separate rows significantly; see test_stats_report.py)
+    assert main(["report", "--out", str(results), "--data-root", str(tmp_path), "--no-stats"]) == 0
     md = (results / "leaderboard.md").read_text().splitlines()
     assert md[2] == "| Dataset | Model | Images | PSNR-Y ↑ | SSIM-Y ↑ | PSNR-Y (pub.) | Δ |"
     rows = [ln for ln in md if ln.startswith("| Rain")]

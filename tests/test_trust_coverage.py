@@ -101,3 +101,20 @@ def test_awkward_folder_run_rows_cover_the_same_images(shared_data, tmp_path, ca
     assert main(["report", "--out", str(out)]) == 0
     md = (out / "leaderboard.md").read_text()
     assert "Rainy input on folder:" in md and "1 of 4 images left out of the row (4: " in md
+
+
+def test_significance_marks_never_rank_an_incomplete_row(store):
+    """The statistics' marks (bench/report/analysis.py) go through tables.column_marks too."""
+    from bench.report.analysis import analyse
+
+    for i in range(12):
+        _put(store, "full", "full", f"{i:02d}", "psnr_y", 25.0 + 0.01 * i)
+        _put(store, "other", "other", f"{i:02d}", "psnr_y", 20.0 + 0.01 * i)
+        if i < 11:
+            _put(store, "easy", "easy", f"{i:02d}", "psnr_y", 40.0 + 0.01 * i)
+        else:
+            _put(store, "easy", "easy", f"{i:02d}", IMAGE_UNIT, error="failed")
+    lb = build(store)
+    md = to_markdown(leaderboard_table(lb, deltas=False, stats=analyse(store, lb))).splitlines()
+    assert "| set | easy | 11 of 12† | 1 | 40.05 |" in md
+    assert "| set | full | 12 | 0 | **25.06** |" in md

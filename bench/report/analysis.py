@@ -24,9 +24,10 @@ class DatasetData:
     rows: dict[str, tuple[str, str]] = field(default_factory=dict)            # model_key -> (model, variant)
     measures: dict[str, dict[str, pd.Series]] = field(default_factory=dict)   # unit -> key -> image_id-indexed
     scorers: dict[str, dict[str, object]] = field(default_factory=dict)       # metric -> key -> scorer
+    incomplete: set[str] = field(default_factory=set)   # rows covering other images (coverage rule): unranked
 
     def eligible(self) -> list[str]:
-        return [k for k, (m, _) in self.rows.items() if m not in REFERENCE_MODELS]
+        return [k for k, (m, _) in self.rows.items() if m not in REFERENCE_MODELS and k not in self.incomplete]
 
     def key_of(self, model: str) -> str | None:
         keys = [k for k, (m, _) in self.rows.items() if m == model]
@@ -129,6 +130,8 @@ def collect(store, lb) -> dict[str, DatasetData]:
     for r in rows:
         d = out.setdefault(r.dataset, DatasetData(r.dataset))
         d.rows[r.model_key] = (r.model, r.variant)
+        if not bool(getattr(r, "complete", True)):
+            d.incomplete.add(r.model_key)
         fps[r.model_key, r.dataset] = getattr(r, "dataset_fp", None)
     measure_cols = {c for c, info in lb.columns.items() if info.kind == "measure"}
     for (dataset, unit, key), g in values.groupby(["dataset", "unit", "model_key"]):
