@@ -26,6 +26,10 @@ MODELS = Registry("model", {
     "semi-drdnet": "bench.models.drdnet:SEMI_DRDNET",
     "rdmc": "bench.models.rdmc:SPEC",
     "rdmc-crop": "bench.models.rdmc:SPEC_OFFICIAL_CROP",
+    "dfn": "bench.models.dfn:SPEC",
+    "aidnet": "bench.models.aidnet:SPEC",
+    "nledn": "bench.models.nledn:SPEC",
+    "dgnlnet": "bench.models.dgnlnet:SPEC",
     "precomputed": "bench.models.precomputed:SPEC",
 })
 

@@ -19,7 +19,11 @@ class IOPolicy:
     channel_order: str = "RGB"    # "BGR": the official script feeds cv2.imread's BGR unconverted
     clamp_output: bool = True
     size_policy: str = "any"      # "any" | "pad" (reflect-pad to `multiple`, crop back) | "crop" (official crop)
+                                  # | "resize": the 8-bit image is resized to `resize_to` by Pillow (bilinear,
+                                  #   bench/models/resize.py), the output quantised (`quantise`) at that size
+                                  #   and resized back the same way, as scripts that resize PIL images do
     multiple: int = 1
+    resize_to: tuple[int, int] | None = None   # (height, width) for size policy "resize"
     quantise: str = "round"       # how the output becomes uint8 ("trunc" = np.uint8(255*x), as official scripts)
     tile: int | None = None       # tile side for tiled inference; None = whole image unless it does not fit
     tile_overlap: int = 32
@@ -127,6 +131,10 @@ class NetworkDerainer(Derainer):
         return [self.last_tiling] * self._last_n if self.last_tiling else []
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        if self.io.size_policy == "resize" and self.io.resize_to:
+            from bench.models.resize import pil_resize_uint8
+
+            x = pil_resize_uint8(x, self.io.resize_to)      # input images are 8-bit: rounding is exact
         lo, hi = self.io.input_range
         x = x * (hi - lo) + lo
         if self.io.channel_order == "BGR":
@@ -156,6 +164,10 @@ class NetworkDerainer(Derainer):
             y = y.flip(1)
         if self.io.size_policy == "pad":
             y = y[..., : in_size[0], : in_size[1]]
+        elif self.io.size_policy == "resize" and self.io.resize_to:
+            from bench.models.resize import pil_resize_uint8
+
+            y = pil_resize_uint8(y, in_size, quantise=self.io.quantise)
         return y.clamp(0, 1) if self.io.clamp_output else y
 
     def describe(self) -> dict[str, Any]:

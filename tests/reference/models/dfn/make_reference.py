@@ -1,0 +1,8 @@
+"""Makes tests/reference/models/dfn/ from the official code: see ../zoo_c/make_reference.py."""
+import runpy
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":
+    sys.argv[1:1] = ["--method", "dfn"]
+    runpy.run_path(str(Path(__file__).parents[1] / "zoo_c" / "make_reference.py"), run_name="__main__")
