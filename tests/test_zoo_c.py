@@ -13,11 +13,13 @@ import pytest
 import torch
 from PIL import Image
 
+from bench.config import RunContext
 from bench.imageio import read_rgb, to_tensor, to_uint8
 from bench.measures import build_measure
 from bench.models import MODELS
 from bench.models.resize import pil_resize_uint8
-from bench.models.weights import WeightsResolver, load_state_dict, registry
+from bench.models.base import Batch
+from bench.models.weights import load_state_dict, registry
 
 REF = Path(__file__).parent / "reference" / "models"
 METHODS = ("dfn", "aidnet", "nledn", "dgnlnet")
@@ -46,25 +48,19 @@ def _cases(methods=METHODS, exclude=("dgnlnet",)):
 
 
 @pytest.fixture(scope="module")
-def resolver(shared_weights) -> WeightsResolver:
+def ctx(shared_weights) -> RunContext:
     torch.set_num_threads(1)
-    return WeightsResolver(shared_weights, offline=True)
+    return RunContext(device="cpu", offline=True, weights_dir=shared_weights)
 
 
 _BUILT: dict[tuple[str, str], object] = {}
 
 
-def _derainer(resolver, model: str, variant: str):
-    if (model, variant) not in _BUILT:
-        _BUILT[(model, variant)] = MODELS.load(model).build(variant, resolver)
-    return _BUILT[(model, variant)]
-
-
-def _restore(derainer, x: torch.Tensor) -> torch.Tensor:
-    """The tensor path with the I/O policy applied (``restore`` once the contract has it)."""
-    fn = getattr(derainer, "restore", None) or derainer.derain
-    with torch.no_grad():
-        return fn(x)
+def _derainer(ctx, model: str, variant: str | None, dataset: str | None = None):
+    key = (model, variant or f"for:{dataset}")
+    if key not in _BUILT:
+        _BUILT[key] = MODELS.load(model).build(variant, ctx, dataset=dataset)
+    return _BUILT[key]
 
 
 def _crop(shared_data, method: str, cname: str) -> np.ndarray:
@@ -74,11 +70,11 @@ def _crop(shared_data, method: str, cname: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("model,variant", CHECKPOINTS)
-def test_checkpoint_loads_strictly_with_registered_sha_and_key_count(resolver, model, variant):
+def test_checkpoint_loads_strictly_with_registered_sha_and_key_count(ctx, model, variant):
     spec = MODELS.load(model)
     assert spec.name == model
-    d = _derainer(resolver, model, variant)                        # strict=True inside build
-    entry, path = resolver.resolve(variant, model=model)          # verifies the registered sha256
+    d = _derainer(ctx, model, variant)                        # strict=True inside build
+    entry, path = ctx.resolver.resolve(variant, model=model)      # verifies the registered sha256
     state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
     assert len(state) == entry["keys"]
     assert set(state) == set(d.net.state_dict())
@@ -100,39 +96,39 @@ def test_weights_entries_say_what_the_report_needs():
 
 
 @pytest.mark.parametrize("model,variant,cname,ref_file", _cases())
-def test_restore_equals_official_code(resolver, shared_data, model, variant, cname, ref_file):
+def test_restore_equals_official_code(ctx, shared_data, model, variant, cname, ref_file):
     ref = np.load(REF / model / ref_file)
     x = to_tensor(_crop(shared_data, model, cname))
-    y = _restore(_derainer(resolver, model, variant), x)[0].numpy()
+    y = _derainer(ctx, model, variant).restore(x)[0].numpy()
     assert y.shape == ref.shape
     diff = float(np.abs(y - ref).max())
     assert diff <= TOL, f"{model}@{variant} {cname}: max abs diff {diff:.3g}"
 
 
-def test_dgnlnet_network_equals_official_at_native_size(resolver, shared_data):
+def test_dgnlnet_network_equals_official_at_native_size(ctx, shared_data):
     ref = np.load(REF / "dgnlnet" / "dgnlnet-RainCityscapes_96x128_native.npy")
-    net = _derainer(resolver, "dgnlnet", "RainCityscapes").net
+    net = _derainer(ctx, "dgnlnet", "RainCityscapes").net
     with torch.no_grad():
         y = net(to_tensor(_crop(shared_data, "dgnlnet", "96x128")))[0].numpy()
     assert float(np.abs(y - ref).max()) <= TOL
 
 
-def test_dgnlnet_network_equals_official_on_the_officially_resized_odd_crop(resolver, shared_data):
+def test_dgnlnet_network_equals_official_on_the_officially_resized_odd_crop(ctx, shared_data):
     """infer_fast.py's preprocessing (PIL bilinear to 512x1024) done with Pillow itself here."""
     ref = np.load(REF / "dgnlnet" / "dgnlnet-RainCityscapes_57x83_512x1024_sub8.npy")
     resized = np.array(Image.fromarray(_crop(shared_data, "dgnlnet", "57x83")).resize((1024, 512), Image.BILINEAR))
-    net = _derainer(resolver, "dgnlnet", "RainCityscapes").net
+    net = _derainer(ctx, "dgnlnet", "RainCityscapes").net
     with torch.no_grad():
         y = net(to_tensor(resized))[0, :, ::8, ::8].numpy()
     assert float(np.abs(y - ref).max()) <= TOL
 
 
 @pytest.mark.parametrize("cname", ["96x128", "57x83"])
-def test_dgnlnet_full_io_policy_saves_the_official_image(resolver, shared_data, cname):
+def test_dgnlnet_full_io_policy_saves_the_official_image(ctx, shared_data, cname):
     """Resize in, network, truncate, resize back: the uint8 image infer_fast.py saves."""
     ref = np.load(REF / "dgnlnet" / f"dgnlnet-RainCityscapes_{cname}_official_uint8.npy")
-    d = _derainer(resolver, "dgnlnet", "RainCityscapes")
-    ours = to_uint8(_restore(d, to_tensor(_crop(shared_data, "dgnlnet", cname))), d.io.quantise)[0]
+    d = _derainer(ctx, "dgnlnet", "RainCityscapes")
+    ours = to_uint8(d.restore(to_tensor(_crop(shared_data, "dgnlnet", cname))), d.io.quantise)[0]
     assert ours.shape == ref.shape
     assert int(np.abs(ours.astype(int) - ref.astype(int)).max()) == 0
 
@@ -165,7 +161,7 @@ SANITY_IMAGE = ("rain/norain-2.png", "norain/norain-2.png")
 
 
 @pytest.mark.parametrize("model,variant,dataset", SANITY)
-def test_derainer_beats_the_rainy_input_on_a_real_image(resolver, shared_data, model, variant, dataset):
+def test_derainer_beats_the_rainy_input_on_a_real_image(ctx, shared_data, model, variant, dataset):
     """Rain100H/L test pair 2 with the checkpoint trained for that set; a 160x224 window (CPU
     time), except DGNL-Net, whose policy resizes to 512x1024 anyway: the whole image. DGNL-Net has
     only a RainCityscapes checkpoint; on the shared 512x256 RainCityscapes copies it does not beat
@@ -175,8 +171,10 @@ def test_derainer_beats_the_rainy_input_on_a_real_image(resolver, shared_data, m
     rainy, clean = (read_rgb(shared_data / dataset / r) for r in (rainy_rel, clean_rel))
     if model != "dgnlnet":
         rainy, clean = rainy[80:240, 120:344].copy(), clean[80:240, 120:344].copy()
-    d = _derainer(resolver, model, variant)
-    out = to_tensor(to_uint8(_restore(d, to_tensor(rainy)), d.io.quantise)[0])
+    # By dataset where a checkpoint was trained for it (the runner's default), named otherwise.
+    d = _derainer(ctx, model, None, dataset) if model != "dgnlnet" else _derainer(ctx, model, variant)
+    assert d.variant == variant                 # picked by dataset where a checkpoint exists for it
+    out = to_tensor(to_uint8(d.derain(Batch.of(to_tensor(rainy), to_tensor(clean))), d.io.quantise)[0])
     psnr = build_measure("psnr_y")
     before = float(psnr(to_tensor(rainy), to_tensor(clean)).mean())
     after = float(psnr(out, to_tensor(clean)).mean())
