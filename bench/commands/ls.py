@@ -31,7 +31,9 @@ def _models(args) -> int:
         print(f"{name:<13} {spec.title}")
         io = spec.io
         print(f"{'':13} io: range {io.input_range}, size {io.size_policy}"
-              + (f"/{io.multiple}" if io.multiple > 1 else "") + f", quantise {io.quantise}"
+              + (f"/{io.multiple}" if io.multiple > 1 else "")
+              + (f" {io.resize_to[0]}x{io.resize_to[1]} and back" if getattr(io, "resize_to", None) else "")
+              + f", quantise {io.quantise}"
               + (f", channels {io.channel_order}" if io.channel_order != "RGB" else ""))
         if not spec.weights:
             print(f"{'':13} weights: " + ("none needed" if getattr(spec, "published_weights", True)
