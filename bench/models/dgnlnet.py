@@ -17,7 +17,9 @@ features averaged 4×4 → theta; phi and g also max-pooled 2×2; appearance rel
 resized bilinearly (align_corners) to both grids; ``S = softmax(Ra·Rd)``; output ``x +
 bilinear_up(z(S·g))``), ``tail`` (transposed depthwise 8×8/4 conv, ReLU6, 1×1 conv 32→3) added to
 the normalised input; de-normalised and clamped to [0, 1] inside the network. The network needs
-sides divisible by 32.
+sides divisible by 32. In eval mode the official forward returns the image only; the depth map
+(returned in training, upsampled) is not saved by ``infer_fast.py`` (its depth lines are commented
+out), so it is not an output here either (``DGNLNetFast.depth`` exposes it).
 
 I/O as in the official ``infer_fast.py``: PIL RGB, ``transforms.Resize([512, 1024])`` (bilinear),
 ``ToTensor``; the network output (already clamped) → ``ToPILImage`` (truncation to uint8) →
