@@ -17,8 +17,8 @@ COMMANDS = {
     "run": ("bench.commands.run", "derain datasets, measure, run downstream tasks, write results"),
     "ls": ("bench.commands.ls", "list registered models, datasets, measures, tasks"),
     "data": ("bench.commands.data", "find, verify, fetch and synthesise datasets"),
-    "report": ("bench.report.cli", "tables, plots and HTML from the results store"),
-    "figures": ("bench.report.figures", "regenerate named paper figures (configs/figures/)"),
+    "report": ("bench.commands.report", "tables, plots and HTML from the results store"),
+    "figures": ("bench.commands.figures", "regenerate named paper figures (configs/figures/)"),
     "perf": ("bench.commands.perf", "benchmarks that print timings (measures, models)"),
     "doctor": ("bench.commands.doctor", "check this machine: Python, torch, CUDA, weights, data, network, cache"),
 }

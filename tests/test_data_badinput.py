@@ -11,7 +11,6 @@ import pandas as pd
 from PIL import Image
 
 from bench.cli import main as bench_main
-from contexts import offline_ctx
 
 
 def _rgb(h=48, w=64, seed=0) -> np.ndarray:

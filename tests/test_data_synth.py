@@ -14,7 +14,6 @@ from bench.data import resolve_dataset
 from bench.data.synth import PRESETS, render
 from bench.imageio import read_rgb, to_tensor
 from bench.measures.psnr import psnr_y
-from contexts import offline_ctx
 
 # Rain100L / Rain100H rainy-vs-clean PSNR-Y (PReNet protocol): 26.90 (published tables) and
 # 13.556 (measured here on shared/data/rain100h, = the Octave reference). Means of a handful of

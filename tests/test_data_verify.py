@@ -8,7 +8,6 @@ import pytest
 
 from bench.cli import main as bench_main
 from bench.data import resolve_dataset
-from contexts import offline_ctx
 
 
 @pytest.mark.parametrize("name", ["rain100h", "raincityscapes", "internet-data"])

@@ -70,3 +70,8 @@ def test_ray_run_equals_serial_run_with_a_worker_killed(tmp_path, shared, serial
     assert (tmp_path / "leaderboard.csv").read_text().count("\n") == (serial / "leaderboard.csv").read_text().count("\n")
     per_image = pd.read_csv(tmp_path / "per_image.csv")
     assert len(per_image) == len(pd.read_csv(serial / "per_image.csv")) == 8   # 2 models × 4 images
+    # A finished Ray run, rerun, does no forward pass: workers start from a snapshot of the store.
+    again = _run(tmp_path, shared, "--ray", "--shards", "2")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert ": 0 forward passes" in again.stdout, again.stdout
+    pd.testing.assert_frame_equal(_tables(tmp_path), want)

@@ -51,7 +51,7 @@ def test_report_from_a_store_alone_matches_with_the_task_yamls_hidden(shared_dat
 
 
 def test_report_modules_do_not_import_the_runner():
-    code = ("import sys, bench.report.cli, bench.report.leaderboard, bench.report.outputs, bench.report.tables, "
+    code = ("import sys, bench.report.build, bench.commands.report, bench.commands.figures, bench.report.leaderboard, bench.report.outputs, bench.report.tables, "
             "bench.report.figures; print('bench.runner' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})

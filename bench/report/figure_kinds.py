@@ -74,7 +74,7 @@ def bars(spec, ctx) -> tuple[list[Path], list[str]]:
 
 def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
     """rainy | each model | clean on a few images, zoomed crops, the task's predictions drawn on."""
-    from bench.report.cli import dataset_fallback, output_path_for, sample_ids
+    from bench.report.build import dataset_fallback, output_path_for, sample_ids
 
     dataset = _param(spec, "dataset", spec.needs.datasets[0] if spec.needs.datasets else None, str)
     if dataset is None or not (ctx.lb.table["dataset"] == dataset).any():

@@ -1,7 +1,7 @@
 """The statistics part of `bench report`: intervals and significance for the tables, and the
 section "Does restoration predict utility?" (correlations, recovery shares, rankings).
 
-Called from bench/report/cli.py: ``analysis = compute(store, lb, settings)`` before the tables,
+Called from bench/report/build.py: ``analysis = compute(store, lb, settings)`` before the tables,
 ``add_to_report(analysis, lb, out, report, page)`` after the figures. Writes
 ``leaderboard_ci.csv`` (every metric with ``_lo`` / ``_hi``), ``comparisons.csv``,
 ``correlations.csv`` and ``recovery.csv``, and the figures ``correlation_<dataset>``,

@@ -1,4 +1,4 @@
-"""`bench report`: every table, figure and the HTML page, from the results store alone.
+"""What `bench report` builds: every table, figure and the HTML page, from the results store alone.
 
 Never runs a model: values, predictions and cost numbers come from ``<out>/store.sqlite``; the
 comparison grids read the derained PNGs the runner cached (and the dataset, for the rainy input
@@ -6,9 +6,7 @@ and ground truth, which the runner does not cache).
 """
 from __future__ import annotations
 
-import argparse
 import functools
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,20 +16,6 @@ from bench.report import grids, plots, tables
 from bench.report.html import Page, generated_line, load_runs, runs_html
 from bench.report.names import dataset_label, metric_label, model_label
 from bench.units import split_unit
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="results", help="results folder holding store.sqlite (default: results/)")
-    p.add_argument("--store", help="results store (default: <out>/store.sqlite)")
-    p.add_argument("--data-root", help="datasets, for the rainy/ground-truth panels of the grids "
-                                       "(default: $BENCH_DATA)")
-    p.add_argument("--samples", type=int, default=2, help="images per comparison grid (default 2)")
-    p.add_argument("--common-subset", action="store_true",
-                   help="compare the rows of each dataset on the images all of them cover (default: every row "
-                        "over its own images; rows covering other images are marked incomplete and not ranked)")
-    from bench.report import stats_report
-
-    stats_report.add_arguments(p)
 
 
 @dataclass
@@ -200,29 +184,3 @@ def build_report(store, lb, out: Path, data_root: Path | None = None, samples: i
     page.add_html("Runs", runs_html(load_runs(out)))
     report.files.append(page.write(out / "report.html"))
     return report
-
-
-def run(args) -> int:
-    from bench.config import default_data_root
-    from bench.report.leaderboard import build
-
-    out = Path(args.out)
-    store = open_store(out, args.store)
-    lb = build(store, common_subset=getattr(args, "common_subset", False))
-    if lb.table.empty:
-        print(f"bench report: the store {store.path} holds no records yet; run `bench run --all --out {out}`",
-              file=sys.stderr)
-        return 2
-    data_root = Path(args.data_root) if args.data_root else default_data_root()
-    from bench.report import stats_report
-
-    settings = stats_report.settings_from(args)
-    report = build_report(store, lb, out, data_root, args.samples, settings, getattr(args, "ci", False))
-    print((out / "leaderboard.md").read_text(encoding="utf-8"))
-    for w in report.warnings[:20]:
-        print(f"note: {w}")
-    if len(report.warnings) > 20:
-        print(f"note: … {len(report.warnings) - 20} more in {out / 'report.html'}")
-    print(f"wrote {len(report.files)} files under {out}/ (report: {out / 'report.html'})")
-    store.close()
-    return 0
