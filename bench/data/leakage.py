@@ -132,7 +132,7 @@ def _crop_ncc(small_a: np.ndarray, small_b: np.ndarray) -> tuple[float, int]:
 
 
 def find_leaks(train: Signatures, test: Signatures, crops: bool = True) -> list[dict]:
-    """One record per train image that matches a test image: train path, test path, how, score."""
+    """One record per (train image, test image) that match: both paths, how (transform), score."""
     found: list[dict] = []
     if not len(train.paths) or not len(test.paths):
         return found
@@ -144,10 +144,11 @@ def find_leaks(train: Signatures, test: Signatures, crops: bool = True) -> list[
     ham = (train.hashes[:, None, None, 0, :] != test.hashes[None, :, :, :]).sum(-1)   # N×M×8
     for i in range(len(train.paths)):
         ok = (corr[i] >= CORR_MATCH) | ((corr[i] >= CORR_WITH_HASH) & (ham[i] <= HASH_MATCH))
-        if ok.any():
-            j, k = np.unravel_index(np.argmax(np.where(ok, corr[i], -2)), ok.shape)
-            found.append({"train": str(train.paths[i]), "test": str(test.paths[j]), "how": f"whole/{DIHEDRAL[k]}",
-                          "corr": round(float(corr[i, j, k]), 4), "hamming": int(ham[i, j, k])})
+        if ok.any():   # every test image this training image shows, in its best transform
+            for j in np.flatnonzero(ok.any(axis=1)):
+                k = int(np.argmax(np.where(ok[j], corr[i, j], -2)))
+                found.append({"train": str(train.paths[i]), "test": str(test.paths[j]), "how": f"whole/{DIHEDRAL[k]}",
+                              "corr": round(float(corr[i, j, k]), 4), "hamming": int(ham[i, j, k])})
             continue
         if not crops:
             continue
@@ -160,7 +161,6 @@ def find_leaks(train: Signatures, test: Signatures, crops: bool = True) -> list[
             if peak >= NCC_MATCH:
                 found.append({"train": str(train.paths[i]), "test": str(test.paths[j]),
                               "how": f"crop/{DIHEDRAL[k]}", "ncc": round(peak, 4)})
-                break
     return found
 
 
@@ -206,8 +206,8 @@ def leakage_report(train_paths: Iterable[Path], against: dict[str, list[Path]], 
 def format_report(rep: dict, show: int = 10) -> str:
     lines = [f"{rep['train_images']} training images checked"]
     for name, r in rep["against"].items():
-        lines.append(f"against {name} ({r['images']} images): {len(r['leaks'])} training images show "
-                     f"{r['test_images_found']} of its images")
+        lines.append(f"against {name} ({r['images']} images): {len({lk['train'] for lk in r['leaks']})} training "
+                     f"images show {r['test_images_found']} of its images")
         for lk in r["leaks"][:show]:
             score = f"corr {lk['corr']}" if "corr" in lk else f"ncc {lk['ncc']}"
             lines.append(f"  {lk['train']}  ==  {lk['test']}  ({lk['how']}, {score})")
