@@ -41,13 +41,13 @@ def resolve_feature_weights(name: str, ctx) -> tuple[Path, str]:
     for p in paths:
         if p.is_file():
             return p, _verified(p, entry)
-    target = paths[1]
+    target = Path(ctx.cache_dir) / "weights" / entry["file"]
     if not ctx.offline:
         ctx.resolver._download(entry["url"], target, None)
         return target, _verified(target, entry)
     raise WeightsMissing(
         f"{name} ImageNet weights are needed ({entry['used_by']}) and this run is offline: download "
-        f"{entry['url']} and place it at {paths[0] if ctx.weights_dir else target} (sha256 starts with "
+        f"{entry['url']} and place it at {paths[0]} (sha256 starts with "
         f"{entry['sha256_prefix']}), or train with --without-perceptual (a labelled ablation)")
 
 
