@@ -35,6 +35,7 @@ THUMB = 48
 HASH_SIDE = 32
 CROP_SCALE = 4            # crop search at 1/4 scale
 CROP_MIN_SHRINK = 0.9     # a side at most 90 % of the other image's counts as a crop
+CROP_MIN_SIDE = 16        # smallest crop searched: 16 px at 1/4 scale (64 px); smaller ones match anything
 CORR_MATCH = 0.90
 CORR_WITH_HASH = 0.75
 HASH_MATCH = 12
@@ -121,7 +122,7 @@ def _crop_ncc(small_a: np.ndarray, small_b: np.ndarray) -> tuple[float, int]:
         for tpl, img in ((t, small_b), (small_b, t)):
             th, tw = tpl.shape
             ih, iw = img.shape
-            if th > ih or tw > iw or min(th, tw) < 8 or (th > CROP_MIN_SHRINK * ih and tw > CROP_MIN_SHRINK * iw):
+            if th > ih or tw > iw or min(th, tw) < CROP_MIN_SIDE or (th > CROP_MIN_SHRINK * ih and tw > CROP_MIN_SHRINK * iw):
                 continue
             if float(tpl.std()) < 1e-3:
                 continue
