@@ -189,7 +189,7 @@ def train(cfg: TrainConfig, ctx) -> dict:
         from bench.hashing import sha256_file
 
         prov = {"model": cfg.model, "name": cfg.run_name(), "source": "own-trained",
-                "ablation": ("without perceptual terms: " + ", ".join(RECIPE_TERMS_DROPPED(cfg))) if
+                "ablation": ("without perceptual terms: " + ", ".join(dropped_terms(cfg))) if
                 cfg.without_perceptual else None,
                 "data": {"name": cfg.data, "root": str(tset.root), "notes": tset.notes, "fingerprint": data_fp,
                          "train_pairs": len(train_pairs), "val_pairs": [p.id for p in val_pairs],
@@ -271,7 +271,7 @@ def train(cfg: TrainConfig, ctx) -> dict:
             "leakage": leak, "train_pairs": len(train_pairs)}
 
 
-def RECIPE_TERMS_DROPPED(cfg: TrainConfig) -> list[str]:
+def dropped_terms(cfg: TrainConfig) -> list[str]:
     full, kept = recipe(cfg.model).terms, recipe(cfg.model, True).terms
     return [k for k in full if k not in kept]
 
