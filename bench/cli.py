@@ -21,6 +21,7 @@ COMMANDS = {
     "figures": ("bench.commands.figures", "regenerate named paper figures (configs/figures/)"),
     "perf": ("bench.commands.perf", "benchmarks that print timings (measures, models)"),
     "doctor": ("bench.commands.doctor", "check this machine: Python, torch, CUDA, weights, data, network, cache"),
+    "train": ("bench.commands.train", "train a derainer on paired or synthesised data; register the checkpoint"),
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -56,6 +56,18 @@ def _args_synth(s) -> None:
     s.add_argument("--layers", type=int, help="override the preset's number of streak layers")
 
 
+def _args_leakage(lk) -> None:
+    lk.add_argument("train", help="training folder or dataset (its clean images, else its rainy ones)")
+    lk.add_argument("--against", nargs="+", required=True, help="test datasets or folders")
+    lk.add_argument("--data-root")
+
+
+def _leakage(args) -> int:
+    from bench.data.leakage import cli_leakage
+
+    return cli_leakage(args.train, args.against, _context(args))
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="data_command", required=True)
     for name, (help_text, add, _) in SUBCOMMANDS.items():
@@ -214,4 +226,6 @@ SUBCOMMANDS = {
     "verify": ("counts, pairs, unreadable files, sizes, checksums (exit 1 on problems)", _args_verify, _verify),
     "fetch": ("download where an official direct URL exists; else say where to get it", _args_fetch, _fetch),
     "synth": ("render seeded synthetic rain onto an image set, labels unchanged", _args_synth, _synth),
+    "leakage": ("find test images (rotated, flipped, cropped, rain-covered) in a training set", _args_leakage,
+                _leakage),
 }

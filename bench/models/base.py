@@ -194,7 +194,9 @@ class ModelSpec:
         those trained for ``dataset`` (a Dataset or its name), else the default. ``ctx``: RunContext."""
         from bench.models.weights import load_state_dict
 
-        wid = self.pick_weights(variant, dataset)
+        from bench.train.registry import default_trained
+        wid = (variant or (None if self.weights else default_trained(ctx.cache_dir, self.name))
+               or self.pick_weights(variant, dataset))
         entry, path = ctx.resolver.resolve(wid, model=self.name)
         net = self.build_network()
         state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
@@ -211,5 +213,6 @@ class ModelSpec:
             return self.weights_for_dataset[dataset]
         if not self.weights:
             from bench.models.weights import WeightsMissing
-            raise WeightsMissing(f"{self.name}: no published weights; pass a checkpoint as {self.name}@/path/to/file.pth")
+            from bench.train.registry import train_hint
+            raise WeightsMissing(train_hint(self.name))
         return self.weights[0]

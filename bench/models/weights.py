@@ -68,6 +68,9 @@ class WeightsResolver:
         explicit = Path(variant).expanduser()
         if explicit.suffix in (".pth", ".pt", ".ckpt", ".onnx") and explicit.exists():
             return {"variant": explicit.stem, "file": str(explicit)}, explicit
+        trained = None if variant in registry().get(model, {}) else self._trained(model, variant)
+        if trained is not None:   # published ids win: an own-trained run never shadows one
+            return trained
         entry = self.entry(model, variant)
         rel = Path(entry["file"])
         candidates = [d / rel for d in (self.weights_dir, self.cache_dir) if d is not None]
@@ -85,6 +88,15 @@ class WeightsResolver:
         why = "offline mode" if self.offline and entry.get("url") else "not found"
         raise WeightsMissing(f"{model}@{variant}: checkpoint {why}; {how} and place it at {target}"
                              + (f" (sha256 {entry['sha256']})" if entry.get("sha256") else ""))
+
+    def _trained(self, model: str, name: str) -> tuple[dict[str, Any], Path] | None:
+        """An own-trained checkpoint of `bench train` (<cache>/trained/<model>/<name>/), sha256-checked."""
+        from bench.train.registry import lookup
+
+        found = lookup(self.cache_dir.parent, model, name)
+        if found is not None:
+            self.verify(found[1], found[0])
+        return found
 
     def sha256(self, path: Path) -> str:
         path = Path(path)
