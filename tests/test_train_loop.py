@@ -82,3 +82,19 @@ def test_without_perceptual_is_a_labelled_ablation_and_missing_vgg_names_the_fil
 def test_semi_drdnet_needs_a_real_rain_folder(tmp_path):
     with pytest.raises(ValueError, match="--real"):
         train(TrainConfig(model="semi-drdnet", data="x", progress=False), offline_ctx(cache_dir=tmp_path))
+
+
+def test_own_trained_rows_carry_their_budget_into_the_report(trained, shared_data, tmp_path, monkeypatch):
+    from bench.cli import main
+
+    ctx, cache, _, _ = trained
+    der = MODELS.load("prenet").build("resumed", ctx)
+    prov = der.describe()["weights_provenance"]
+    assert prov["source"] == "own-trained" and prov["budget"].startswith("4 steps × batch 2 × 32 px")
+    monkeypatch.setenv("BENCH_CACHE", str(cache))
+    data, out = tiny_pairs(shared_data, tmp_path / "eval"), tmp_path / "res"
+    assert main(["run", "--models", "rainy,prenet@resumed", "--datasets", f"folder:{data}", "--measures",
+                 "psnr_y", "--tasks", "none", "--out", str(out), "--offline"]) == 0
+    assert main(["report", "--out", str(out), "--no-stats"]) == 0
+    md = (out / "leaderboard.md").read_text()
+    assert "Weights of" in md and "own-trained: 4 steps × batch 2 × 32 px" in md

@@ -73,6 +73,7 @@ class Derainer:
     io: IOPolicy = IOPolicy()
     cache_output: bool = True           # oracles are free to recompute: no PNG cache
     code_version: str = "1"             # bump when the model's code changes its outputs
+    provenance: dict[str, Any] | None = None   # weights' source: own-trained budget, third-party copy, ...
 
     @property
     def key(self) -> str:
@@ -95,7 +96,8 @@ class Derainer:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "variant": self.variant, "weights_sha256": self.weights_sha256,
-                "weights_path": self.weights_path, "io": self.io.as_dict(), "code_version": self.code_version}
+                "weights_path": self.weights_path, "io": self.io.as_dict(), "code_version": self.code_version,
+                "weights_provenance": self.provenance}
 
 
 class NetworkDerainer(Derainer):
@@ -201,9 +203,11 @@ class ModelSpec:
         net = self.build_network()
         state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
         net.load_state_dict(state, strict=True)
-        return NetworkDerainer(self.name, net, self.io, ctx.device, variant=entry.get("variant", wid),
-                               weights_path=str(path), weights_sha256=ctx.resolver.sha256(path),
-                               max_pixels=ctx.max_pixels)
+        derainer = NetworkDerainer(self.name, net, self.io, ctx.device, variant=entry.get("variant", wid),
+                                   weights_path=str(path), weights_sha256=ctx.resolver.sha256(path),
+                                   max_pixels=ctx.max_pixels)
+        derainer.provenance = weights_provenance(entry)
+        return derainer
 
     def pick_weights(self, variant: str | None, dataset=None) -> str:
         if variant:
@@ -216,3 +220,12 @@ class ModelSpec:
             from bench.train.registry import train_hint
             raise WeightsMissing(train_hint(self.name))
         return self.weights[0]
+
+
+PROVENANCE_KEYS = ("source", "trained_on", "budget", "ablation", "provenance")
+
+
+def weights_provenance(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """What a report must say about where weights came from (kept with the model in the store)."""
+    found = {k: entry[k] for k in PROVENANCE_KEYS if entry.get(k)}
+    return found or None

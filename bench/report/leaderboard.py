@@ -38,6 +38,7 @@ class Leaderboard:
     deviations: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
     common_subset: bool = False
+    weights_notes: dict[str, str] = field(default_factory=dict)       # model_key -> own-trained / third-party
 
     @property
     def metric_columns(self) -> list[str]:
@@ -128,7 +129,26 @@ def build(store: Store, common_subset: bool = False) -> Leaderboard:
     return Leaderboard(table=table, columns=columns, per_image=per_image,
                        left_out=pd.DataFrame(left, columns=["model_key", "model", "variant", "dataset", "dataset_fp",
                                                             "image_id", "reason"]),
-                       deviations=devs, warnings=warnings, common_subset=common_subset)
+                       deviations=devs, warnings=warnings, common_subset=common_subset,
+                       weights_notes=weights_notes(models, set(table["model_key"]) if not table.empty else set()))
+
+
+def weights_notes(models: dict, keys: set[str]) -> dict[str, str]:
+    """model_key -> one sentence for weights a reader must know about: own-trained (with the
+    training budget and data) or a copy of doubtful provenance. From the store's models table."""
+    notes = {}
+    for mk in sorted(keys):
+        prov = (models[mk].info.get("weights_provenance") or {}) if mk in models else {}
+        if prov.get("source") == "own-trained":
+            text = (f"own-trained: {prov.get('budget', 'budget not recorded')}, on {prov.get('trained_on', '?')}"
+                    + (f" ({prov['ablation']})" if prov.get("ablation") else "")
+                    + (f"; provenance {prov['provenance']}" if prov.get("provenance") else ""))
+        elif prov.get("provenance"):
+            text = str(prov["provenance"])
+        else:
+            continue
+        notes[mk] = text
+    return notes
 
 
 # --- which records count -------------------------------------------------------------------------

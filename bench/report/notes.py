@@ -52,3 +52,21 @@ def deviation_notes(lb, datasets: Iterable[str] | None = None, limit: int = 5) -
         ids = ", ".join(map(str, list(grp["image_id"])[:limit])) + (" …" if len(grp) > limit else "")
         notes.append(f"Deviation: {who} on {dataset_label(ds)}: {len(grp)} image(s) {kind} ({how}; {ids}).")
     return notes
+
+
+def weights_notes(lb, datasets: Iterable[str] | None = None) -> list[str]:
+    """One line per model whose weights need saying (own-trained budget, third-party copy)."""
+    from bench.report.names import model_label
+
+    notes = getattr(lb, "weights_notes", {}) or {}
+    t = lb.table
+    out = []
+    for key, text in notes.items():
+        rows = t[t["model_key"] == key]
+        if datasets is not None:
+            rows = rows[rows["dataset"].isin(list(datasets))]
+        if rows.empty:
+            continue
+        r = rows.iloc[0]
+        out.append(f"Weights of {model_label(r['model'], r['variant'])}: {text}.")
+    return out

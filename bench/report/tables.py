@@ -23,7 +23,7 @@ import pandas as pd
 
 from bench.report.names import (BASELINE_MODEL, COST_COLUMNS, REFERENCE_MODELS, dataset_label,
                                 decimals_for, fmt, is_present, metric_label, model_label)
-from bench.report.notes import _is_complete, coverage_notes
+from bench.report.notes import _is_complete, coverage_notes, weights_notes
 
 MARK_RULE = ("Bold: best, underlined: second best per dataset among the compared methods that cover "
              "the same images (the rainy input and the ground truth are references, not ranked); values "
@@ -212,7 +212,7 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
     notes = ["↑ higher is better, ↓ lower is better. " + rule + (" " + DELTA_RULE if deltas else "")]
     notes += [COVERAGE_RULE + (" " + COMMON_SUBSET_RULE if getattr(lb, "common_subset", False) else "")]
     notes += protocol_notes(lb, metrics) + [cost_note(lb, c) for c in costs_cols] + (pub.notes() if pub else [])
-    notes += coverage_notes(lb, shown)
+    notes += coverage_notes(lb, shown) + weights_notes(lb, shown)
     return Table(title, headers, rows, numeric, notes=notes, sections=sections)
 
 
@@ -285,7 +285,7 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
     groups = [("", 1)] + [(dataset_label(d), len(metrics)) for d in datasets]
     rule = " ".join(stats.notes()) if stats is not None else MARK_RULE
     notes = ["↑ higher is better, ↓ lower is better. " + rule + (" " + DELTA_RULE if deltas else "")]
-    notes += [COVERAGE_RULE] + protocol_notes(lb, metrics) + coverage_notes(lb, datasets)
+    notes += [COVERAGE_RULE] + protocol_notes(lb, metrics) + coverage_notes(lb, datasets) + weights_notes(lb, datasets)
     if used:
         notes.append("Checkpoints: " + "; ".join(used) + ".")
     return Table(title, headers, rows, [False] + [True] * (len(headers) - 1), groups=groups, notes=notes)
