@@ -130,7 +130,7 @@ def test_rdmc_derainer_pads_and_crops(rdmc_checkpoint):
 def test_models_without_published_weights(spec, tmp_path):
     assert spec.published_weights is False and spec.weights == ()
     with pytest.raises(WeightsMissing, match="no published weights"):
-        spec.build(None, offline_ctx())
+        spec.build(None, offline_ctx(cache_dir=tmp_path))   # no own-trained runs here either
 
 
 def test_semi_drdnet_runs_from_an_explicit_checkpoint(tmp_path, drd_state):
