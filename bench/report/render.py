@@ -105,6 +105,3 @@ def to_html(t: Table, table_id: str = "") -> str:
     out.append("</tbody></table>")
     out.append('<ul class="notes">' + "".join(f"<li>{html.escape(n)}</li>" for n in t.notes) + "</ul>")
     return "\n".join(out)
-
-
-# --- files --------------------------------------------------------------------------------------
