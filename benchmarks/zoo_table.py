@@ -1,0 +1,56 @@
+"""The README's model-zoo table from a results store: measured PSNR-Y / SSIM-Y on Rain100H and
+Rain100L next to what the authors published for the same checkpoint (not a CI test).
+
+    python -m bench run --models <all> --datasets rain100h,rain100l --measures psnr_y,ssim_y --tasks none [--limit N]
+    python benchmarks/zoo_table.py --out results
+
+Reads the store only (bench.report.leaderboard.build) and the published figures of the weights
+registry (bench.report.published.figures). Δ = measured − published, PSNR-Y, only for Y-channel
+figures; a mean over the first N images is not comparable with a 100-image figure, and the table
+says over how many images each mean is.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.report.leaderboard import build  # noqa: E402
+from bench.report.published import figures  # noqa: E402
+from bench.store import Store  # noqa: E402
+
+DATASETS = ("rain100h", "rain100l")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="results")
+    a = ap.parse_args()
+    lb = build(Store(Path(a.out) / "store.sqlite"))
+    pub = figures()
+    t = lb.table
+    rows = {}
+    for r in t.itertuples():
+        if r.dataset not in DATASETS:
+            continue
+        rows.setdefault(r.model, {})[r.dataset] = r
+    print("| model | " + " | ".join(f"{d}: weights | n | PSNR-Y | SSIM-Y | published | Δ PSNR" for d in DATASETS) + " |")
+    print("|---|" + "---|---:|---:|---:|---|---:|" * len(DATASETS))
+    order = ["rainy"] + sorted(m for m in rows if m != "rainy")
+    for model in order:
+        cells = []
+        for d in DATASETS:
+            r = rows[model].get(d)
+            if r is None:
+                cells += ["–"] * 6
+                continue
+            f = pub.get((model, str(r.variant or ""), d))
+            shown = "–" if f is None else f"{f.psnr:.2f}/{f.ssim:g} ({f.channel})"
+            delta = "–" if f is None or not f.comparable or f.psnr is None else f"{r.psnr_y - f.psnr:+.2f}"
+            cells += [str(r.variant or "–"), str(int(r.images)), f"{r.psnr_y:.3f}", f"{r.ssim_y:.4f}", shown, delta]
+        print(f"| {model} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
