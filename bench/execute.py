@@ -132,6 +132,8 @@ class PairRun:
             except Exception as e:
                 ops.append(self._error_op(w.sample.id, e))
         self.runner.writer.submit(pngs, ops)
+        for w in batch:       # the plan keeps its Work items: drop their pixels, or memory grows per image
+            w.out_rgb = w.clean_rgb = w.rainy_rgb = w.scored_clean = None
         if self.progress is not None:
             self.progress.update(len(batch))
 

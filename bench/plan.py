@@ -36,6 +36,7 @@ class Work:
     clean_rgb: np.ndarray | None = None
     rainy_rgb: np.ndarray | None = None
     out_rgb: np.ndarray | None = None
+    scored_clean: np.ndarray | None = None    # ground truth as scored (cropped like the output)
 
 
 @dataclass
