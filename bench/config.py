@@ -83,10 +83,6 @@ def default_user_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "derain-bench" / "data"
 
 
-def default_weights_dir() -> Path | None:
-    return environment().weights_dir
-
-
 # --- packaged configs with user overrides ------------------------------------------------------
 def config_dir() -> Path:
     return environment().config_dir

@@ -79,7 +79,8 @@ _FINISHED = """SELECT DISTINCT model_key, dataset, dataset_fp, image_id FROM sha
         AND e.image_id = r.image_id)"""
 
 
-def merge_store(dst: sqlite3.Connection, src_path: Path, fresh_pairs: list[tuple[str, str]] = ()) -> int:
+def merge_store(dst: sqlite3.Connection, src_path: Path, fresh_pairs: list[tuple[str, str]] = (),
+                fresh_labels: list[str] = ()) -> int:
     """Bring one shard's store into ``dst`` (same schema) in one transaction, with the serial
     runner's semantics: ``fresh_pairs`` (model key, dataset) lose their old records first (--fresh);
     an image the shard finished loses its old error record and its old tiling/OOM deviations."""
@@ -93,6 +94,8 @@ def merge_store(dst: sqlite3.Connection, src_path: Path, fresh_pairs: list[tuple
             for key, dataset in fresh_pairs:
                 for t in ("records", "deviations"):
                     dst.execute(f"DELETE FROM main.{t} WHERE model_key=? AND dataset=?", (key, dataset))
+            for dataset in fresh_labels:
+                dst.execute("DELETE FROM main.labels WHERE dataset=?", (dataset,))
             for t, extra in (("records", "AND unit = '_image'"), ("deviations", "AND kind != 'crop'")):
                 dst.execute(f"DELETE FROM main.{t} WHERE (model_key, dataset, dataset_fp, image_id) IN "
                             f"({_FINISHED}) {extra}")
@@ -143,55 +146,49 @@ def run_on_ray(cfg: RunConfig, address: str | None = None, shards: int = 2, log:
         except Exception as e:  # retries exhausted: the shard is a failure, the run goes on
             log.fail(unit[0], unit[1], "", f"shard {unit[2]}/{unit[3]} failed on Ray: {e.__class__.__name__}: {e}")
             continue
-        pairs = _pairs_in(result["store"])
-        fresh = [p for p in pairs if cfg.fresh and p not in freshened]
-        fresh_labels = sorted({d for _, d in fresh} - {d for _, d in freshened})
-        freshened.update(fresh)
-        with log.stage("merge shards"):
-            _merge_result(store, Path(cfg.out), result, fresh, fresh_labels)
+        with tempfile.NamedTemporaryFile(suffix=".sqlite", delete=False) as f:   # the shard's rows, once
+            f.write(result["store"])
+            shard_db = Path(f.name)
+        try:
+            pairs = _pairs_in(shard_db)
+            fresh = [p for p in pairs if cfg.fresh and p not in freshened]
+            fresh_labels = sorted({d for _, d in fresh} - {d for _, d in freshened})
+            freshened.update(fresh)
+            with log.stage("merge shards"):
+                _merge_result(store, Path(cfg.out), result["outputs"], shard_db, fresh, fresh_labels)
+        finally:
+            shard_db.unlink(missing_ok=True)
         _absorb_log(log, result["log"], result["traces"])
         log.progress(f"ray: merged {unit[0]} on {unit[1]} shard {unit[2] + 1}/{unit[3]}")
     log.finish(store)
     return log
 
 
-def _pairs_in(store_bytes: bytes) -> list[tuple[str, str]]:
-    with tempfile.NamedTemporaryFile(suffix=".sqlite") as f:
-        f.write(store_bytes)
-        f.flush()
-        db = sqlite3.connect(f.name)
-        try:
-            return [tuple(r) for r in db.execute("SELECT DISTINCT model_key, dataset FROM records")]
-        finally:
-            db.close()
+def _pairs_in(shard_db: Path) -> list[tuple[str, str]]:
+    db = sqlite3.connect(shard_db)
+    try:
+        return [tuple(r) for r in db.execute("SELECT DISTINCT model_key, dataset FROM records")]
+    finally:
+        db.close()
 
 
-def _merge_result(store, out: Path, result: dict[str, Any], fresh: list[tuple[str, str]] = (),
-                  fresh_labels: list[str] = ()) -> None:
+def _merge_result(store, out: Path, outputs: dict[str, bytes], shard_db: Path,
+                  fresh: list[tuple[str, str]] = (), fresh_labels: list[str] = ()) -> None:
     """Outputs first (a record never points at a missing PNG), then the shard's rows."""
     import shutil
 
-    from bench.store import output_path
+    from bench.store import output_dirs
 
     for key, dataset in fresh:   # --fresh: the pair's old cached outputs go (the shard recomputed them)
-        for folder in {output_path(out, key, dataset, "x", "f").parent.parent, output_path(out, key, dataset, "x").parent}:
-            if folder.is_dir():
-                shutil.rmtree(folder)
-    for dataset in fresh_labels:
-        store.db.execute("DELETE FROM labels WHERE dataset=?", (dataset,))
-    for rel, data in result["outputs"].items():      # outputs first: a record never points at a missing PNG
+        for folder in output_dirs(out, key, dataset):
+            shutil.rmtree(folder, ignore_errors=True)
+    for rel, data in outputs.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.part")
         tmp.write_bytes(data)
         tmp.replace(target)
-    with tempfile.NamedTemporaryFile(suffix=".sqlite", delete=False) as f:
-        f.write(result["store"])
-        path = Path(f.name)
-    try:
-        merge_store(store.db, path, fresh)
-    finally:
-        path.unlink(missing_ok=True)
+    merge_store(store.db, shard_db, fresh, fresh_labels)
 
 
 def _absorb_log(log: RunLog, record: dict[str, Any], traces: list[str]) -> None:

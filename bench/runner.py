@@ -22,7 +22,7 @@ from bench.models.base import ModelNotApplicable
 from bench.pipeline import ScoringPool, Writer
 from bench.plan import Pair, PairPlan, Prepared, TaskSlot, Work, plan_pair  # noqa: F401 (re-exported)
 from bench.progress import Progress
-from bench.store import IMAGE_UNIT, Store, model_key_for, output_path  # noqa: F401 (output_path: old import site)
+from bench.store import IMAGE_UNIT, Store, model_key_for, output_dirs, output_path  # noqa: F401 (output_path: old import site)
 from bench.summary import RunLog
 from bench.units import measure_unit
 from bench.units import task_unit as task_unit_info
@@ -163,11 +163,8 @@ class Runner:
         import shutil
 
         self.store.clear(pair.key, pair.ds)
-        cache = output_path(self.cfg.out, pair.key, pair.ds, "x", pair.fp).parent.parent
-        legacy = output_path(self.cfg.out, pair.key, pair.ds, "x").parent
-        for folder in (cache, legacy):
-            if folder.is_dir():
-                shutil.rmtree(folder)
+        for folder in output_dirs(self.cfg.out, pair.key, pair.ds):
+            shutil.rmtree(folder, ignore_errors=True)
         if (pair.ds, pair.fp) not in self._fresh_labels:
             self._fresh_labels.add((pair.ds, pair.fp))
             self.store.clear_labels(pair.ds, [s.unit for s in slots])
@@ -248,8 +245,3 @@ def _code_version() -> str:
     git = git_state()
     commit = git.get("commit")
     return CODE_VERSION + (f" ({commit[:12]}{'+dirty' if git.get('dirty') else ''})" if commit else "")
-
-
-def task_unit(task) -> str:
-    """Store unit key of a built task (bench.units.task_unit_key: name + settings/weights hash)."""
-    return task_unit_info(task).unit

@@ -84,6 +84,12 @@ def output_path(out: str | Path, model_key: str, dataset: str, image_id: str, da
     return base / _safe(dataset) / dataset_fp[:16] / f"{image_id}.png"
 
 
+def output_dirs(out: str | Path, model_key: str, dataset: str) -> list[Path]:
+    """Every folder holding cached PNGs of a (model, dataset) pair, all dataset versions and the
+    version-1 layout (what --fresh removes)."""
+    return [output_path(out, model_key, dataset, "x", "fp").parent.parent, output_path(out, model_key, dataset, "x").parent]
+
+
 def model_key_for(derainer) -> str:
     """A derainer's identity in the store: its key (name, variant, weights sha256) plus a hash of
     its code version and I/O policy, so changed model code never reuses old outputs."""
