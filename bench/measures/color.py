@@ -26,7 +26,7 @@ def check_rgb_batch(x: torch.Tensor, what: str = "image") -> None:
 
 def uint8_values(x: torch.Tensor) -> torch.Tensor:
     """float [0,1] holding uint8 values -> float64 integers 0..255 (same device)."""
-    return torch.round(x.to(torch.float64).clamp(0.0, 1.0) * 255.0)
+    return x.to(torch.float64, copy=True).clamp_(0.0, 1.0).mul_(255.0).round_()  # in place: half the time
 
 
 def _matlab_round_uint8(v: torch.Tensor) -> torch.Tensor:

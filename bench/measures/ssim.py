@@ -11,7 +11,9 @@ and keep every f-th pixel, f = max(1, round(min(H, W)/256)); identical to ``wang
 the short side is below 384 px.
 
 Computed in float64; the Gaussian is applied as two 1-D passes (the 2-D window is their
-outer product, so the result equals MATLAB's ``filter2`` to rounding error).
+outer product, so the result equals MATLAB's ``filter2`` to rounding error). On CPU the passes
+run in OpenCV's ``sepFilter2D`` (float64, SIMD, releases the GIL: about 3× the torch loop); on
+other devices in torch. Both agree to ~1e-13 on the 0..255 scale.
 """
 from __future__ import annotations
 
@@ -67,6 +69,33 @@ def _filter_valid(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     return _correlate_valid(_correlate_valid(x, g, -2), g, -1)
 
 
+def _filter_valid_cpu(planes: list[torch.Tensor], g: torch.Tensor) -> list[torch.Tensor]:
+    """``_filter_valid`` of each H×W float64 CPU plane through OpenCV: filter 'same', keep the
+    interior, which never touches the border, so it is exactly the 'valid' region."""
+    import cv2
+    import numpy as np
+
+    k = g.cpu().numpy()
+    r = (k.size - 1) // 2
+    out = []
+    for p in planes:
+        f = cv2.sepFilter2D(np.ascontiguousarray(p.numpy()), cv2.CV_64F, k, k, borderType=cv2.BORDER_CONSTANT)
+        out.append(torch.from_numpy(f[r:f.shape[0] - r, r:f.shape[1] - r]))
+    return out
+
+
+def _ssim_statistics(a: torch.Tensor, b: torch.Tensor, g: torch.Tensor):
+    """Windowed means of a, b, a²+b² and ab (the formula needs σ1² + σ2² only as a sum)."""
+    if a.device.type == "cpu":
+        m = a.shape[0]
+        planes = [a[:, 0], b[:, 0], a[:, 0] * a[:, 0] + b[:, 0] * b[:, 0], a[:, 0] * b[:, 0]]
+        flat = [p[i] for p in planes for i in range(m)]
+        f = _filter_valid_cpu(flat, g)
+        return tuple(torch.stack(f[j * m:(j + 1) * m]).unsqueeze(1) for j in range(4))
+    stats = _filter_valid(torch.cat([a, b, a * a + b * b, a * b], dim=0), g)
+    return stats.split(a.shape[0], dim=0)
+
+
 def _symmetric_index(n: int, before: int, after: int, device) -> torch.Tensor:
     """Indices of MATLAB 'symmetric' padding (edge sample repeated: ... 1 0 | 0 1 2 ... n-1 | n-1 n-2 ...)."""
     i = torch.arange(-before, n + after, device=device)
@@ -105,9 +134,7 @@ def ssim_planes(a: torch.Tensor, b: torch.Tensor, protocol: Protocol) -> torch.T
     g = gaussian_1d(v.window, v.sigma, a.device)
     c1 = (v.k1 * protocol.data_range) ** 2
     c2 = (v.k2 * protocol.data_range) ** 2
-    # one filtering pass over four statistics images: the formula needs σ1² + σ2² only as a sum
-    stats = _filter_valid(torch.cat([a, b, a * a + b * b, a * b], dim=0), g)
-    mu1, mu2, e_sq, e12 = stats.split(n * c, dim=0)
+    mu1, mu2, e_sq, e12 = _ssim_statistics(a, b, g)
     mu11, mu22, mu12 = mu1 * mu1, mu2 * mu2, mu1 * mu2
     ssim_map = ((2 * mu12 + c1) * (2 * (e12 - mu12) + c2)) / ((mu11 + mu22 + c1) * (e_sq - mu11 - mu22 + c2))
     return ssim_map.reshape(n, -1).mean(dim=1)
