@@ -23,10 +23,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-count", type=int, default=8, help="held-out pairs for validation PSNR-Y")
     p.add_argument("--against", default="rain100h,rain100l",
                    help="test sets to check the training images against (comma list)")
-    p.add_argument("--allow-leakage", action="store_true", help="train on images found in a test set (recorded)")
+    p.add_argument("--allow-leakage", action="store_true", help="train on images found in a test set (recorded; the checkpoint is not evaluated on that set)")
     p.add_argument("--drop-leaked", action="store_true", help="leave out training pairs found in a test set")
     p.add_argument("--without-perceptual", action="store_true",
                    help="drop the feature-net terms (labelled ablation: name gets -noperc)")
+    p.add_argument("--random-features", action="store_true",
+                   help="feature nets with seeded random weights where ImageNet ones are missing (labelled "
+                        "ablation: name gets -randvgg); keeps every loss term, Semi-DRDNet's real-rain branch too")
     p.add_argument("--real", help="semi-drdnet: folder of real rainy photos in no test set (unlabelled branch)")
     p.add_argument("--data-root")
     p.add_argument("--weights-dir", help="also where feature nets are looked for (<dir>/torchvision/<file>)")
@@ -49,6 +52,7 @@ def run(args) -> int:
                       name=args.name, every=args.every, val_count=args.val_count,
                       against=tuple(a for a in args.against.split(",") if a), allow_leakage=args.allow_leakage,
                       drop_leaked=args.drop_leaked, without_perceptual=args.without_perceptual, real=args.real,
+                      random_features=args.random_features,
                       progress=not args.no_progress)
     try:
         res = train(cfg, ctx)

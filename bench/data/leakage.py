@@ -9,11 +9,20 @@ How (all on grey, downscaled copies, so a whole set costs a second once thumbnai
    brightness/contrast change a haze veil makes. The test thumbnail is tried in its 8 dihedral
    transforms; a 64-bit perceptual hash (DCT of a 32×32 thumbnail, signs against the median) of
    each transform is compared too. Match: correlation ≥ ``CORR_MATCH``, or correlation ≥
-   ``CORR_WITH_HASH`` with Hamming distance ≤ ``HASH_MATCH``.
+   ``CORR_WITH_HASH`` with Hamming distance ≤ ``HASH_MATCH``. When the hashes disagree
+   (distance > ``HASH_MATCH``), the high-pass detail of the two 1/4-scale images must also
+   correlate ≥ ``WHOLE_DETAIL_MIN``: Rain100H's rain-covered backgrounds reach 0.24 or more,
+   while an unrelated photo with the same bright-sky-over-dark-ground layout (Internet-Data
+   125.jpg against norain-45, thumbnail correlation 0.91) scores −0.005.
 2. crops: when one image is smaller than the other (in a dihedral orientation) by at least
    ``CROP_MIN_SHRINK`` on a side, the smaller one is searched inside the larger, both at 1/``CROP_SCALE``
    scale, by normalised cross-correlation (cv2.matchTemplate TM_CCOEFF_NORMED); match: peak ≥
-   ``NCC_MATCH``. Crops of rescaled copies are only caught when the whole-image thumbnail matches.
+   ``NCC_MATCH``, confirmed by the NCC of both images' high-pass detail (image minus a σ 2 blur)
+   at that spot ≥ ``DETAIL_NCC_MATCH``. The confirmation is needed because plain NCC ignores
+   brightness and contrast: a smooth sky or fog gradient reaches 0.86–0.92 inside an unrelated
+   large photo (Internet-Data against Rain100H backgrounds), while its detail correlates ≤ 0.4; a
+   true crop keeps both (0.996 / 0.94). Crops of rescaled copies are only caught when the
+   whole-image thumbnail matches.
 
 Thresholds were set on BSDS500 against Rain100H (clean and rainy): every one of the 100 test
 backgrounds found, none of BSDS500 test/ (tests/test_train_leakage.py checks both).
@@ -40,6 +49,9 @@ CORR_MATCH = 0.90
 CORR_WITH_HASH = 0.75
 HASH_MATCH = 12
 NCC_MATCH = 0.85
+DETAIL_NCC_MATCH = 0.6
+WHOLE_DETAIL_MIN = 0.15  # whole match with a disagreeing hash: detail must correlate this much
+DETAIL_SIGMA = 2.0        # high-pass = image − Gaussian blur (σ in px at 1/CROP_SCALE scale)
 DIHEDRAL = ("identity", "rot90", "rot180", "rot270", "flipH", "flipH+rot90", "flipH+rot180", "flipH+rot270")
 
 
@@ -126,10 +138,34 @@ def _crop_ncc(small_a: np.ndarray, small_b: np.ndarray) -> tuple[float, int]:
                 continue
             if float(tpl.std()) < 1e-3:
                 continue
-            peak = float(cv2.matchTemplate(img, tpl, cv2.TM_CCOEFF_NORMED).max())
+            ncc = cv2.matchTemplate(img, tpl, cv2.TM_CCOEFF_NORMED)
+            _, peak, _, (x, y) = cv2.minMaxLoc(ncc)
+            if peak >= NCC_MATCH:
+                peak = min(peak, _detail_ncc(img, tpl, x, y))  # both must hold
             if peak > best:
                 best, best_k = peak, k
     return best, best_k
+
+
+def _whole_detail_ncc(small_train: np.ndarray, small_test: np.ndarray, k: int) -> float:
+    """High-pass NCC of two whole images, the test one in transform k, at one size."""
+    b = dihedral(small_test, k)
+    b = cv2.resize(b, (small_train.shape[1], small_train.shape[0]), interpolation=cv2.INTER_AREA)
+    return float(cv2.matchTemplate(_detail(small_train), _detail(b), cv2.TM_CCOEFF_NORMED)[0, 0])
+
+
+def _detail(g: np.ndarray) -> np.ndarray:
+    return g - cv2.GaussianBlur(g, (0, 0), DETAIL_SIGMA)
+
+
+def _detail_ncc(img: np.ndarray, tpl: np.ndarray, x: int, y: int) -> float:
+    """High-pass NCC of the template at (x, y) ±1 px: fine structure must match too; it reads as
+    NCC_MATCH-scaled so one threshold decides (DETAIL_NCC_MATCH maps onto NCC_MATCH)."""
+    th, tw = tpl.shape
+    y0, x0 = max(0, y - 1), max(0, x - 1)
+    window = img[y0:min(img.shape[0], y + th + 1), x0:min(img.shape[1], x + tw + 1)]
+    d = float(cv2.matchTemplate(_detail(window), _detail(tpl), cv2.TM_CCOEFF_NORMED).max())
+    return d * NCC_MATCH / DETAIL_NCC_MATCH
 
 
 def find_leaks(train: Signatures, test: Signatures, crops: bool = True) -> list[dict]:
@@ -148,6 +184,8 @@ def find_leaks(train: Signatures, test: Signatures, crops: bool = True) -> list[
         if ok.any():   # every test image this training image shows, in its best transform
             for j in np.flatnonzero(ok.any(axis=1)):
                 k = int(np.argmax(np.where(ok[j], corr[i, j], -2)))
+                if ham[i, j, k] > HASH_MATCH and _whole_detail_ncc(train.small[i], test.small[j], k) < WHOLE_DETAIL_MIN:
+                    continue   # layout alike (bright sky over dark ground), detail unrelated
                 found.append({"train": str(train.paths[i]), "test": str(test.paths[j]), "how": f"whole/{DIHEDRAL[k]}",
                               "corr": round(float(corr[i, j, k]), 4), "hamming": int(ham[i, j, k])})
             continue
@@ -192,6 +230,7 @@ def leakage_report(train_paths: Iterable[Path], against: dict[str, list[Path]], 
     train = signatures(list(train_paths), cache_dir)
     rep = {"method": {"version": SIGNATURE_VERSION, "thumb": THUMB, "corr_match": CORR_MATCH,
                       "corr_with_hash": CORR_WITH_HASH, "hash_match": HASH_MATCH, "ncc_match": NCC_MATCH,
+                      "detail_ncc_match": DETAIL_NCC_MATCH, "whole_detail_min": WHOLE_DETAIL_MIN,
                       "crop_scale": CROP_SCALE, "crops": crops},
            "train_images": len(train.paths), "against": {}}
     leaked: set[str] = set()

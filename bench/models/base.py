@@ -200,6 +200,10 @@ class ModelSpec:
         wid = (variant or (None if self.weights else default_trained(ctx.cache_dir, self.name))
                or self.pick_weights(variant, dataset))
         entry, path = ctx.resolver.resolve(wid, model=self.name)
+        seen = getattr(dataset, "name", dataset)
+        if seen and seen in entry.get("seen_test_sets", ()):
+            raise ModelNotApplicable(f"{self.name}@{entry.get('variant', wid)} was trained on images of {seen} "
+                                     "(its leakage report, provenance.json); it is not evaluated there")
         net = self.build_network()
         state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
         net.load_state_dict(state, strict=True)

@@ -60,8 +60,8 @@ def _verified(path: Path, entry: dict) -> str:
 
 
 def feature_taps(name: str, ctx=None, weights_path: Path | None = None, pretrained: bool = True):
-    """Frozen VGG taps as the losses use them; ``pretrained=False`` builds random weights (tests of
-    gradient flow only: never for training)."""
+    """Frozen VGG taps as the losses use them; ``pretrained=False`` keeps torchvision's random init
+    (seed it first): gradient-flow tests, and the ``--random-features`` ablation, labelled as such."""
     import torchvision
 
     from bench.models.losses.contrastive import VGGTaps

@@ -48,6 +48,7 @@ class TrainConfig:
     drop_leaked: bool = False
     without_perceptual: bool = False
     real: str | None = None
+    random_features: bool = False    # ablation: seeded random VGG weights where ImageNet ones are missing
     milestones: tuple[float, ...] = (0.3, 0.5, 0.8)   # PReNet lineage: MultiStep [30,50,80]/100, γ 0.2
     gamma: float = 0.2
     progress: bool = True
@@ -58,6 +59,8 @@ class TrainConfig:
         name = self.name or f"{Path(self.data).name}-{self.steps}"
         if self.without_perceptual and "noperc" not in name:
             name += "-noperc"
+        if self.random_features and not self.without_perceptual and "randvgg" not in name:
+            name += "-randvgg"
         return name
 
 
@@ -95,15 +98,21 @@ def check_leakage(cfg: TrainConfig, tset: D.TrainingSet, real: list[Path], ctx) 
     rep["not_checked"] = missing
     leaked = set(rep["leaked_train"])
     pairs = tset.pairs
-    if leaked:
-        bad_real = [p for p in real if str(p) in leaked]
-        if (bad_real or not cfg.drop_leaked) and not cfg.allow_leakage:
-            raise LeakageRefused(format_report(rep) + "\nrefusing to train on test images: pass --drop-leaked to "
-                                 "leave them out, or --allow-leakage to keep them (recorded in the provenance)")
-        if cfg.drop_leaked and not cfg.allow_leakage:
-            pairs = [p for p in pairs if str(p.clean) not in leaked]
-            rep["dropped"] = len(tset.pairs) - len(pairs)
-    rep["policy"] = "allowed" if cfg.allow_leakage else ("dropped" if cfg.drop_leaked else "refuse")
+    bad_pairs = [p for p in pairs if str(p.clean) in leaked]
+    bad_real = [p for p in real if str(p) in leaked]
+    if (bad_real or (bad_pairs and not cfg.drop_leaked)) and not cfg.allow_leakage:
+        raise LeakageRefused(format_report(rep) + "\nrefusing to train on test images: pass --drop-leaked to "
+                             "leave leaked pairs out, or --allow-leakage to keep them (recorded in the "
+                             "provenance; the checkpoint is then never evaluated on those test sets)")
+    if cfg.drop_leaked and bad_pairs:
+        pairs = [p for p in pairs if str(p.clean) not in leaked]
+        rep["dropped"] = len(tset.pairs) - len(pairs)
+    kept = {str(p.clean) for p in pairs} | {str(p) for p in real}
+    # test sets whose images stay in training: `bench run` will not evaluate the checkpoint there
+    rep["seen_test_sets"] = sorted(n for n, r in rep["against"].items()
+                                   if any(lk["train"] in kept for lk in r["leaks"]))
+    rep["policy"] = ("allowed" if cfg.allow_leakage and rep["seen_test_sets"] else
+                     "dropped" if rep.get("dropped") else "refuse")
     return rep, pairs
 
 
@@ -147,9 +156,14 @@ def train(cfg: TrainConfig, ctx) -> dict:
     if rec.feature_net:
         from bench.train.features import feature_taps, resolve_feature_weights
 
-        fpath, fsha = resolve_feature_weights(rec.feature_net, ctx)
-        features = feature_taps(rec.feature_net, weights_path=fpath).to(device)
-        feature_info = {"net": rec.feature_net, "file": str(fpath), "sha256": fsha}
+        if cfg.random_features:
+            torch.manual_seed(cfg.seed)
+            features = feature_taps(rec.feature_net, pretrained=False).to(device)
+            feature_info = {"net": rec.feature_net, "weights": f"random (torchvision init, seed {cfg.seed})"}
+        else:
+            fpath, fsha = resolve_feature_weights(rec.feature_net, ctx)
+            features = feature_taps(rec.feature_net, weights_path=fpath).to(device)
+            feature_info = {"net": rec.feature_net, "file": str(fpath), "sha256": fsha}
     loss_fn = objective(rec, features)
 
     torch.manual_seed(cfg.seed)
@@ -189,8 +203,7 @@ def train(cfg: TrainConfig, ctx) -> dict:
         from bench.hashing import sha256_file
 
         prov = {"model": cfg.model, "name": cfg.run_name(), "source": "own-trained",
-                "ablation": ("without perceptual terms: " + ", ".join(dropped_terms(cfg))) if
-                cfg.without_perceptual else None,
+                "ablation": ablation_text(cfg, rec),
                 "data": {"name": cfg.data, "root": str(tset.root), "notes": tset.notes, "fingerprint": data_fp,
                          "train_pairs": len(train_pairs), "val_pairs": [p.id for p in val_pairs],
                          "real_rain": {"folder": cfg.real, "images": len(real)} if real else None,
@@ -274,6 +287,16 @@ def train(cfg: TrainConfig, ctx) -> dict:
 def dropped_terms(cfg: TrainConfig) -> list[str]:
     full, kept = recipe(cfg.model).terms, recipe(cfg.model, True).terms
     return [k for k in full if k not in kept]
+
+
+def ablation_text(cfg: TrainConfig, rec) -> str | None:
+    """What an ablation left out or replaced, for its name's reader (None: the released recipe)."""
+    if cfg.without_perceptual:
+        return "without perceptual terms: " + ", ".join(dropped_terms(cfg))
+    if cfg.random_features and rec.feature_net:
+        return (f"{rec.feature_net} with random weights (seed {cfg.seed}) in place of ImageNet weights, "
+                f"for: {', '.join(rec.perceptual_terms)}")
+    return None
 
 
 def loss_curve(history: dict, path: Path, title: str) -> None:

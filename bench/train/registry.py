@@ -54,7 +54,8 @@ def lookup(cache_root: Path, model: str, name: str) -> tuple[dict[str, Any], Pat
              "trained_on": p.get("data", {}).get("name"), "provenance": str(prov),
              "budget": f"{p.get('steps_done')} steps × batch {p.get('batch')} × {p.get('patch')} px, "
                        f"{p.get('wall_time_s', 0):.0f} s on {p.get('device')}",
-             "ablation": p.get("ablation")}
+             "ablation": p.get("ablation"),
+             "seen_test_sets": (p.get("data", {}).get("leakage") or {}).get("seen_test_sets", [])}
     return entry, ckpt
 
 
