@@ -65,3 +65,24 @@ def test_a_checkpoint_is_not_evaluated_on_the_test_set_it_saw(semi):
     with pytest.raises(ModelNotApplicable, match="internet-data"):
         spec.build(name, ctx, "internet-data")
     assert spec.build(name, ctx, "rain100h").variant == name
+
+
+def test_the_real_rain_branch_leaves_batch_norm_running_statistics_alone(shared_data):
+    from bench.train.recipes import objective, recipe
+    from bench.train.features import feature_taps
+    from tests.train_helpers import tiny_batch
+
+    torch.manual_seed(0)
+    rainy, clean = tiny_batch(shared_data)
+    real = torch.rand(2, 3, 32, 32)
+    net = MODELS.load("semi-drdnet").build_network().train()
+    start = {k: v.clone() for k, v in net.state_dict().items()}
+    net.forward_parts(rainy)
+    supervised_only = {k: v.clone() for k, v in net.state_dict().items() if "running" in k}
+    net.load_state_dict(start)
+    fn = objective(recipe("semi-drdnet"), feature_taps("vgg19", pretrained=False))
+    terms = fn(net, rainy, clean, real=real, unpaired_clean=clean.flip(0))
+    assert terms["contrast_background"].requires_grad
+    after = {k: v for k, v in net.state_dict().items() if "running" in k}
+    assert all(torch.equal(after[k], supervised_only[k]) for k in after)
+    assert any(not torch.equal(after[k], start[k]) for k in after)   # the supervised pass did move them

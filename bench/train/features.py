@@ -5,7 +5,8 @@ hex digits of its sha256 (``torch.hub``'s ``check_hash`` convention); that prefi
 verify (the full digest is not published with the URL). Search order: ``--weights-dir`` /
 $BENCH_WEIGHTS (``<dir>/torchvision/<file>``), ``<cache>/weights/torchvision/<file>``, the torch hub
 cache (``~/.cache/torch/hub/checkpoints/<file>``), then a download when online. Offline without the
-file: WeightsMissing naming the exact file and where to place it, or ``--without-perceptual``.
+file: WeightsMissing naming the exact file and where to place it, or one of two labelled
+ablations: ``--without-perceptual`` (terms dropped) or ``--random-features`` (seeded random weights).
 """
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def resolve_feature_weights(name: str, ctx) -> tuple[Path, str]:
     raise WeightsMissing(
         f"{name} ImageNet weights are needed ({entry['used_by']}) and this run is offline: download "
         f"{entry['url']} and place it at {paths[0]} (sha256 starts with "
-        f"{entry['sha256_prefix']}), or train with --without-perceptual (a labelled ablation)")
+        f"{entry['sha256_prefix']}), or train a labelled ablation: --without-perceptual (drops those terms) or "
+        f"--random-features (keeps them on a seeded random {name})")
 
 
 def _verified(path: Path, entry: dict) -> str:
