@@ -140,8 +140,8 @@ def _crop_ncc(small_a: np.ndarray, small_b: np.ndarray) -> tuple[float, int]:
                 continue
             ncc = cv2.matchTemplate(img, tpl, cv2.TM_CCOEFF_NORMED)
             _, peak, _, (x, y) = cv2.minMaxLoc(ncc)
-            if peak >= NCC_MATCH:
-                peak = min(peak, _detail_ncc(img, tpl, x, y))  # both must hold
+            if peak >= NCC_MATCH and _detail_ncc(img, tpl, x, y) < DETAIL_NCC_MATCH:
+                continue   # same shading, unrelated detail (a smooth sky or fog gradient)
             if peak > best:
                 best, best_k = peak, k
     return best, best_k
@@ -159,13 +159,11 @@ def _detail(g: np.ndarray) -> np.ndarray:
 
 
 def _detail_ncc(img: np.ndarray, tpl: np.ndarray, x: int, y: int) -> float:
-    """High-pass NCC of the template at (x, y) ±1 px: fine structure must match too; it reads as
-    NCC_MATCH-scaled so one threshold decides (DETAIL_NCC_MATCH maps onto NCC_MATCH)."""
+    """High-pass NCC of the template placed at (x, y) ±1 px in img."""
     th, tw = tpl.shape
     y0, x0 = max(0, y - 1), max(0, x - 1)
     window = img[y0:min(img.shape[0], y + th + 1), x0:min(img.shape[1], x + tw + 1)]
-    d = float(cv2.matchTemplate(_detail(window), _detail(tpl), cv2.TM_CCOEFF_NORMED).max())
-    return d * NCC_MATCH / DETAIL_NCC_MATCH
+    return float(cv2.matchTemplate(_detail(window), _detail(tpl), cv2.TM_CCOEFF_NORMED).max())
 
 
 def find_leaks(train: Signatures, test: Signatures, crops: bool = True) -> list[dict]:
