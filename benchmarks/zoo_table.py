@@ -4,8 +4,9 @@ Rain100L next to what the authors published for the same checkpoint (not a CI te
     python -m bench run --models <all> --datasets rain100h,rain100l --measures psnr_y,ssim_y --tasks none [--limit N]
     python benchmarks/zoo_table.py --out results
 
-Reads the store only (bench.report.leaderboard.build) and the published figures of the weights
-registry (bench.report.published.figures). Δ = measured − published, PSNR-Y, only for Y-channel
+Reads the store only (bench.report.leaderboard.build), the published figures of the weights
+registry (bench.report.published.figures) and, to tell a model's default checkpoint from an
+opt-in one, each model spec's ``pick_weights``. Δ = measured − published, PSNR-Y, only for Y-channel
 figures; a mean over the first N images is not comparable with a 100-image figure, and the table
 says over how many images each mean is.
 """
@@ -16,11 +17,19 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.models import MODELS  # noqa: E402
 from bench.report.leaderboard import build  # noqa: E402
 from bench.report.published import figures  # noqa: E402
 from bench.store import Store  # noqa: E402
 
 DATASETS = ("rain100h", "rain100l")
+
+
+def _default(model: str, dataset: str) -> str:
+    try:
+        return MODELS.load(model).pick_weights(None, dataset)
+    except Exception:       # no weights of its own (rainy, own-trained): its variant is the row
+        return ""
 
 
 def main() -> None:
@@ -34,7 +43,13 @@ def main() -> None:
     for r in t.itertuples():
         if r.dataset not in DATASETS:
             continue
-        rows.setdefault(r.model, {})[r.dataset] = r
+        # One row per model with the checkpoint picked for each set by default; an opt-in
+        # checkpoint (aidnet@location_TrainL_135) gets a row of its own.
+        name = r.model if str(r.variant or "") in ("", _default(r.model, r.dataset)) else f"{r.model}@{r.variant}"
+        kept = rows.setdefault(name, {}).get(r.dataset)
+        # a store can hold a --limit run next to the full one: show the widest
+        if kept is None or r.images > kept.images:
+            rows[name][r.dataset] = r
     print("| model | " + " | ".join(f"{d}: weights | n | PSNR-Y | SSIM-Y | published | Δ PSNR" for d in DATASETS) + " |")
     print("|---|" + "---|---:|---:|---:|---|---:|" * len(DATASETS))
     order = ["rainy"] + sorted(m for m in rows if m != "rainy")
@@ -45,7 +60,7 @@ def main() -> None:
             if r is None:
                 cells += ["–"] * 6
                 continue
-            f = pub.get((model, str(r.variant or ""), d))
+            f = pub.get((r.model, str(r.variant or ""), d))
             shown = "–" if f is None else f"{f.psnr:.2f}/{f.ssim:g} ({f.channel})"
             delta = "–" if f is None or not f.comparable or f.psnr is None else f"{r.psnr_y - f.psnr:+.2f}"
             cells += [str(r.variant or "–"), str(int(r.images)), f"{r.psnr_y:.3f}", f"{r.ssim_y:.4f}", shown, delta]

@@ -180,3 +180,18 @@ def test_derainer_beats_the_rainy_input_on_a_real_image(ctx, shared_data, model,
     after = float(psnr(out, to_tensor(clean)).mean())
     print(f"{model}@{variant}: PSNR-Y {after:.2f} dB, rainy {before:.2f} dB")
     assert after > before + 1.0, f"{model}@{variant}: {after:.2f} dB vs rainy {before:.2f} dB"
+
+
+def test_aidnet_opt_in_checkpoint_has_the_released_code_attention():
+    """aidnet@location_TrainL_135 (not in ../shared; what statistic_rain100L.m scores) is built with
+    aid.py's AID(32), MLP 32->16->32, while AID_location135@Rain100H holds 32->2->32; the registered
+    key count (read from the downloaded file, 74) must be what the builder makes."""
+    spec, reg = MODELS.load("aidnet"), registry()["aidnet"]
+    assert "location_TrainL_135" in spec.weights and spec.pick_weights(None, "rain100l") == "Rain100L"
+    shapes = {}
+    for wid in ("Rain100H", "location_TrainL_135"):
+        state = spec.network_for_weights[wid]().state_dict()
+        assert len(state) == reg[wid]["keys"], wid
+        shapes[wid] = tuple(state["cbam_module.ChannelGate.mlp.1.weight"].shape)
+    assert shapes == {"Rain100H": (2, 32), "location_TrainL_135": (16, 32)}
+    assert not reg["location_TrainL_135"].get("published")   # the README figure is AID_location135's

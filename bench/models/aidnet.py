@@ -22,6 +22,10 @@ Two facts the released code does not say, read from the released checkpoints:
   block (global average pool → fc → ReLU → fc → sigmoid → scale) in the attention position. This
   variant cannot be checked against official code; only its Rain100L score vouches for it.
 
+``aidnet@location_TrainL_135`` (opt-in, not in ../shared) is the checkpoint whose outputs the
+repository's ``statistic_rain100L.m`` scores; it holds the released ``AID(32)`` (reduction 2) under
+the ``cbam_module`` name. Neither Rain100L checkpoint reaches the published 40.41 dB (README).
+
 I/O as in ``test_AID.py``: cv2 BGR → RGB, ``/255``, whole image (stride 1 everywhere: any size),
 ``clamp(0, 1)``, ``np.uint8(255 * out)`` (truncation); scored with ``statistic/statistic_rain100*.m``
 (MATLAB ``rgb2ycbcr`` Y as double, PSNR and Wang SSIM on Y·255: the ``prenet`` protocol).
@@ -107,7 +111,7 @@ class SqueezeExcitation(nn.Module):
 
 
 class AIDNet(nn.Module):
-    def __init__(self, attention: str = "cbam", iterations: int = ITERATIONS):
+    def __init__(self, attention: str = "cbam", iterations: int = ITERATIONS, reduction: int = 16):
         super().__init__()
         self.iterations = iterations
         self.conv0 = nn.Sequential(nn.Conv2d(9, FEATURES, 3, 1, 1), nn.ReLU())
@@ -127,7 +131,7 @@ class AIDNet(nn.Module):
         self.conv_o_r = _gate(3 * FEATURES, nn.Sigmoid())
         self.conv_r = nn.Sequential(nn.Conv2d(FEATURES, 3, 3, 1, 1))
         if attention == "cbam":
-            self.cbam_module = CBAM(FEATURES, reduction=16)
+            self.cbam_module = CBAM(FEATURES, reduction=reduction)
         elif attention == "se":
             self.seblock = SqueezeExcitation(FEATURES, reduction=2)
         else:
@@ -175,16 +179,24 @@ def _aidnet_se() -> AIDNet:
     return AIDNet("se")
 
 
+def _aidnet_aid() -> AIDNet:
+    """The released code's own attention (aid.py ``AID(32)``, MLP reduction 2), stored as
+    ``cbam_module``: the repository's ``location_*`` ablation checkpoints hold this one."""
+    return AIDNet("cbam", reduction=2)
+
+
 SPEC = PReNetSpec(
     name="aidnet",
     title="AIDNet (Attentive Image Deraining Network, AID_location135)",
     build_network=_aidnet_cbam,
     io=IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quantise="trunc"),
-    weights=("Rain100H", "Rain100L"),
+    weights=("Rain100H", "Rain100L", "location_TrainL_135"),
     weights_for_dataset={"rain100h": "Rain100H", "rain100l": "Rain100L"},
-    network_for_weights={"Rain100H": _aidnet_cbam, "Rain100L": _aidnet_se},
+    network_for_weights={"Rain100H": _aidnet_cbam, "Rain100L": _aidnet_se,
+                         "location_TrainL_135": _aidnet_aid},
     notes="RGB [0,1] (test_AID.py flips cv2's BGR), 8 iterations, any size, clamp, saved truncated. "
           "Rain100H: CBAM attention (reduction 16, as the checkpoint holds; the released file says "
           "2 and names it differently). Rain100L: the checkpoint holds an SE block no released file "
-          "defines; built as a standard SE block, not checkable against official code.",
+          "defines; built as a standard SE block, not checkable against official code. "
+          "location_TrainL_135 (opt-in): the released AID attention, reduction 2.",
 )
