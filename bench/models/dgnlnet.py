@@ -26,7 +26,7 @@ I/O as in the official ``infer_fast.py``: PIL RGB, ``transforms.Resize([512, 102
 ``transforms.Resize((h, w))`` back to the input size, saved. Here: size policy ``resize`` to
 512×1024 by Pillow itself on the 8-bit image (bench/models/resize.py), the output truncated to
 8-bit at 512×1024 and resized back by Pillow: the saved image equals the official one
-(tests/test_zoo_c.py). Exactness matters here: torch's antialiased bilinear resize, which differs
+(tests/test_models_encoder_decoder.py). Exactness matters here: torch's antialiased bilinear resize, which differs
 from Pillow's by one level on ~11% of the input values, moved this network's output by 1.9 levels
 on average and up to 55 levels on a 57×83 RainCityscapes crop. Evaluation code for RainCityscapes is in xw-hu/DAF-Net (not used here).
 """

@@ -1,5 +1,5 @@
 """Reference outputs of the OFFICIAL BRN (csdwren/RecDerain ``generator.py`` class ``BRN``) on
-the Rain100H checkpoint, for tests/test_zoo_a.py. Not run in CI; nothing from this repository
+the Rain100H checkpoint, for tests/test_models_recurrent.py. Not run in CI; nothing from this repository
 is imported.
 
     git -C <mirror of csdwren/RecDerain> archive HEAD generator.py | tar -x -C /tmp/official-RecDerain

@@ -1,5 +1,5 @@
 """Reference outputs of the OFFICIAL DRN (csdwren/DRN ``network.py`` class ``DRN``, inter 7 /
-intra 7) on both checkpoints, for tests/test_zoo_a.py. Not run in CI; nothing from this
+intra 7) on both checkpoints, for tests/test_models_recurrent.py. Not run in CI; nothing from this
 repository is imported.
 
     git -C <mirror of csdwren/DRN> archive HEAD network.py | tar -x -C /tmp/official-DRN

@@ -1,5 +1,5 @@
 """Reference outputs of the OFFICIAL PReNet_r, PRN and PRN_r (csdwren/PReNet networks.py) on
-their Rain100H checkpoints, for tests/test_zoo_a.py. Not run in CI; nothing from this repository
+their Rain100H checkpoints, for tests/test_models_recurrent.py. Not run in CI; nothing from this repository
 is imported.
 
     git -C <mirror of csdwren/PReNet> archive HEAD networks.py utils.py | tar -x -C /tmp/official-PReNet

@@ -1,5 +1,5 @@
 """Reference outputs of the OFFICIAL VRGNet derainer (hongwang01/VRGNet ``vrgnet.py`` ``Derain``,
-which wraps ``prenet.py``'s ``PReNet``) for tests/test_zoo_a.py. Not run in CI; nothing from
+which wraps ``prenet.py``'s ``PReNet``) for tests/test_models_recurrent.py. Not run in CI; nothing from
 this repository is imported.
 
     git -C <mirror of hongwang01/VRGNet> archive HEAD for_syn/vrgnet.py for_syn/prenet.py \

@@ -8,7 +8,7 @@ import torch
 import bench.measures
 from bench.cli import main
 from bench.store import Store
-from trust_helpers import crop_pair, last_run, run
+from run_helpers import crop_pair, last_run, run
 
 
 def test_fresh_recomputes_and_tiling_is_recorded(shared_data, shared_weights, tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from bench.data import resolve_dataset
 from bench.data.fingerprint import diff, fingerprint
 from bench.models.base import Derainer, IOPolicy
 from bench.store import Store, model_key_for
-from trust_helpers import crop_pair, last_run, run
+from run_helpers import crop_pair, last_run, run
 
 
 def _flip_pixel(path: Path) -> None:

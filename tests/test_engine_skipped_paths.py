@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from trust_helpers import crop_pair, last_run, run, tiny_pair
+from run_helpers import crop_pair, last_run, run, tiny_pair
 
 
 def test_skipped_paths_are_listed_once_with_the_reason(shared_data, tmp_path, capsys):

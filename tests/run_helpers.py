@@ -1,4 +1,4 @@
-"""Small real-data folders and run helpers for the tests/test_trust_*.py files."""
+"""Small real-data folders and run helpers for the engine, store and report tests."""
 from __future__ import annotations
 
 import json

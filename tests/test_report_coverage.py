@@ -10,7 +10,7 @@ from bench.report.leaderboard import build
 from bench.report.tables import leaderboard_table, to_markdown
 from bench.store import IMAGE_UNIT, Store
 from store_fixtures import put_measure_units
-from trust_helpers import crop_pair, run, tiny_pair
+from run_helpers import crop_pair, run, tiny_pair
 
 P = "hand-made"
 
