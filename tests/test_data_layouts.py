@@ -152,3 +152,21 @@ def test_streaming_holds_paths_not_pixels(tmp_path):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert n == 300 and peak < 300 * 64 * 64 * 3 / 4  # far below the pixels of the images listed
+
+
+def test_folder_layout_is_the_one_that_pairs_the_most_files(shared_data, tmp_path):
+    # 16 real Rain100H pairs in rain/ + norain/ with the same names; one of them happens to be called
+    # norain-9.png, which the JORDER layout (rain/norain-N.png) would also read. All 16 must pair.
+    import shutil
+
+    src = shared_data / "rain100h"
+    for sub in ("rain", "norain"):
+        (tmp_path / sub).mkdir()
+        shutil.copy(src / sub / "norain-9.png", tmp_path / sub / "norain-9.png")
+        for i in range(10, 25):
+            shutil.copy(src / sub / f"norain-{i}.png", tmp_path / sub / f"street_{i}.png")
+    ds = resolve_dataset(f"folder:{tmp_path}", offline_ctx(data_root=tmp_path))
+    samples = list(ds.samples())
+    assert ds.layout == "rain+norain"
+    assert len(samples) == 16 and all(s.clean is not None for s in samples)
+    assert list(ds.skipped_paths()) == []

@@ -67,3 +67,19 @@ def test_training_refuses_leaked_images(shared_data, tmp_path):
     assert hows["crop"].startswith("crop/") and hows["rot_flip"].startswith("whole/flipH")
     rep, kept = check_leakage(TrainConfig(model="prenet", data="t", against=("rain100h",), allow_leakage=True), tset, [], ctx)
     assert len(kept) == 3 and rep["policy"] == "allowed" and len(rep["leaked_train"]) == 2
+
+
+def test_leakage_csv_lists_every_match_the_terminal_shortens(sigs, tmp_path):
+    # 100 Rain100H backgrounds in BSDS500 train+val: the terminal shows 10, the CSV all of them.
+    import csv
+
+    leaks = L.find_leaks(sigs["trainval"], sigs["norain"])
+    rep = {"train_images": 300, "leaked_train": sorted({lk["train"] for lk in leaks}),
+           "against": {"rain100h": {"images": 100, "leaks": leaks, "test_images_found": 100}}}
+    assert "... and" in L.format_report(rep)
+    n = L.write_csv(rep, tmp_path / "leaks.csv")
+    with (tmp_path / "leaks.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert n == len(rows) == len(leaks) >= 100
+    assert {r["test"] for r in rows} == {str(lk["test"]) for lk in leaks}
+    assert all(r["how"] and float(r["score"]) > 0 for r in rows)

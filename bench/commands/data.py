@@ -60,12 +60,13 @@ def _args_leakage(lk) -> None:
     lk.add_argument("train", help="training folder or dataset (its clean images, else its rainy ones)")
     lk.add_argument("--against", nargs="+", required=True, help="test datasets or folders")
     lk.add_argument("--data-root")
+    lk.add_argument("--csv", type=Path, metavar="FILE", help="write every match (the terminal shows the first 10)")
 
 
 def _leakage(args) -> int:
     from bench.data.leakage import cli_leakage
 
-    return cli_leakage(args.train, args.against, _context(args))
+    return cli_leakage(args.train, args.against, _context(args), args.csv)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.data.base import Dataset, DatasetNotFound
 from bench.data.benchmarks import ANY_IMAGE
-from bench.data.layouts import PairedLayout
+from bench.data.layouts import PairedLayout, best_layout
 
 _ID = r"(?P<id>[^/]+?)" + ANY_IMAGE
 GENERIC_PAIRS = (("rain", "norain"), ("rainy", "clean"), ("rainy", "gt"), ("rain", "gt"), ("input", "target"),
@@ -55,13 +55,13 @@ class FolderDataset:
         root = self.root()
         if not root.is_dir():
             raise DatasetNotFound(f"{self.name}: {root} is not a folder")
-        for layout in (*specific_layouts(), *GENERIC, *UNPAIRED):
-            if layout.matches(root):
-                has_clean = layout.clean_dir is not None
-                lister, source = _synth_labels(root, layout.list)
-                return Dataset(name=self.name, root=root, layout=layout.name, has_clean=has_clean,
-                               label_source=source or ("pseudo" if has_clean else "none"),
-                               description=self.description, _lister=lister, _skipped=layout.skipped)
+        layout = best_layout(root, (*specific_layouts(), *GENERIC, *UNPAIRED))
+        if layout is not None:
+            has_clean = layout.clean_dir is not None
+            lister, source = _synth_labels(root, layout.list)
+            return Dataset(name=self.name, root=root, layout=layout.name, has_clean=has_clean,
+                           label_source=source or ("pseudo" if has_clean else "none"),
+                           description=self.description, _lister=lister, _skipped=layout.skipped)
         raise DatasetNotFound(
             f"{self.name}: no images found in {root}. Put rainy images directly in it (no GT), or use "
             f"paired subfolders with the same file names: {', '.join(f'{r}/+{c}/' for r, c in GENERIC_PAIRS)}.")

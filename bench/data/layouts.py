@@ -27,9 +27,13 @@ class PairedLayout:
     recursive: bool = False        # rainy files live in subfolders (Cityscapes cities); {sub} = that subfolder
 
     def matches(self, root: Path) -> bool:
+        return self.count_pairs(root, stop_at=self.min_matches) >= self.min_matches
+
+    def count_pairs(self, root: Path, stop_at: int | None = None) -> int:
+        """How many rainy files this layout reads (and, if paired, pairs) in ``root``."""
         d = root / self.rainy_dir
         if not d.is_dir() or (self.clean_dir is not None and not (root / self.clean_dir).is_dir()):
-            return False
+            return 0
         rx = re.compile(self.rainy_pattern)
         hits = tried = 0
         for p in self._files(d):
@@ -40,12 +44,12 @@ class PairedLayout:
                 tried += 1
                 if self.clean_for(root, m, p.parent.relative_to(d).as_posix())[0] is None:
                     if tried >= 50 and hits == 0:
-                        return False
+                        return 0
                     continue
             hits += 1
-            if hits >= self.min_matches:
-                return True
-        return False
+            if stop_at is not None and hits >= stop_at:
+                return hits
+        return hits
 
     def describe(self) -> str:
         """Readable form, e.g. ``jorder: rain/norain-N.png + norain/norain-N.png``."""
@@ -160,7 +164,16 @@ def natural_key(p: Path):
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.as_posix())]
 
 
-_natural_key = natural_key  # old name
+def best_layout(root: Path, layouts) -> "PairedLayout | None":
+    """The paired layout that pairs the most files (ties: the first listed); a layout without ground
+    truth only when no paired one pairs anything. One stray ``norain-9.png`` pair must not switch a
+    folder of 15 other pairs to its layout."""
+    layouts = list(layouts)
+    paired = [(lay.count_pairs(root), -i, lay) for i, lay in enumerate(layouts) if lay.clean_dir is not None]
+    best = max(paired, default=None, key=lambda t: t[:2])
+    if best is not None and best[0] >= best[2].min_matches:
+        return best[2]
+    return next((lay for lay in layouts if lay.clean_dir is None and lay.matches(root)), None)
 
 
 @dataclass(frozen=True)
@@ -183,9 +196,9 @@ class PairedBenchmark:
             root = Path(data_root) / folder if data_root else None
             if root is None or not root.is_dir():
                 continue
-            for layout in self.layouts:
-                if layout.matches(root):
-                    return root, layout
+            layout = best_layout(root, self.layouts)
+            if layout is not None:
+                return root, layout
         return None
 
     def dataset(self, root: Path, layout: PairedLayout) -> Dataset:

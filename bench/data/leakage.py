@@ -268,8 +268,24 @@ def _images_of(spec: str, ctx) -> list[Path]:
     return dataset_images(resolve_dataset(spec, ctx))
 
 
-def cli_leakage(train: str, against: list[str], ctx) -> int:
-    """`bench data leakage`: print the report; exit 1 when anything leaks."""
+def write_csv(rep: dict, path: Path) -> int:
+    """Every match (not only the first few the terminal shows), one row each; returns the row count."""
+    import csv
+
+    rows = [{"against": name, "train": lk["train"], "test": lk["test"], "how": lk["how"],
+             "score_kind": "corr" if "corr" in lk else "ncc", "score": lk.get("corr", lk.get("ncc"))}
+            for name, r in rep["against"].items() for lk in r["leaks"]]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=["against", "train", "test", "how", "score_kind", "score"])
+        w.writeheader()
+        w.writerows(rows)
+    return len(rows)
+
+
+def cli_leakage(train: str, against: list[str], ctx, csv_path: Path | None = None) -> int:
+    """`bench data leakage`: print the report (and every match to ``csv_path``); exit 1 when anything leaks."""
     import sys
 
     try:
@@ -280,4 +296,7 @@ def cli_leakage(train: str, against: list[str], ctx) -> int:
         return 2
     rep = leakage_report(paths, tests, Path(ctx.cache_dir))
     print(format_report(rep))
+    if csv_path is not None:
+        n = write_csv(rep, csv_path)
+        print(f"{n} matches written to {csv_path}")
     return 1 if rep["leaked_train"] else 0
