@@ -31,22 +31,29 @@ class UsageError(Exception):
     """A command line that cannot run as given; printed as one line, exit code 2."""
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict]:
+    """The whole command line; with ``only``, the other commands' modules are not imported (their
+    parsers exist but take no flags): start-up time is part of every run. Also used by the tests
+    that check every command quoted in README.md and docs/ against these definitions."""
     parser = argparse.ArgumentParser(prog="bench", description="derain-bench: a deraining benchmark harness")
     sub = parser.add_subparsers(dest="command", required=True)
-    argv = sys.argv[1:] if argv is None else list(argv)
-    chosen = next((a for a in argv if not a.startswith("-")), None)
     modules = {}
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        if chosen in COMMANDS and name != chosen:
-            continue  # import only the command that runs: start-up time is part of every run
+        if only in COMMANDS and name != only:
+            continue
         try:
             modules[name] = importlib.import_module(module_name)
         except ImportError as e:  # a command whose module is missing must not break the others
             p.set_defaults(_broken=f"command {name!r} unavailable: {e}")
             continue
         modules[name].add_arguments(p)
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, modules = build_parser(only=next((a for a in argv if not a.startswith("-")), None))
     args = parser.parse_args(argv)           # argparse exits with 2 on its own errors
     if getattr(args, "_broken", None):
         print(args._broken, file=sys.stderr)
