@@ -13,6 +13,8 @@ def test_skipped_paths_are_listed_once_with_the_reason(shared_data, tmp_path, ca
     for i in (1, 2):
         crop_pair(shared_data, i, ds)
     tiny_pair(ds, "tiny.png")                              # outside the rain/norain-N.png naming
+    # a clean twin under another name: no layout pairs it, so the rain/norain-N.png layout stays chosen
+    (ds / "norain" / "tiny.png").rename(ds / "norain" / "tiny-clean.png")
     os.symlink(tmp_path / "gone.png", ds / "rain" / "norain-3.png")
     (ds / "rain" / "norain-4.png").mkdir()
     (ds / "rain" / "notes.txt").write_text("not an image")
@@ -26,7 +28,7 @@ def test_skipped_paths_are_listed_once_with_the_reason(shared_data, tmp_path, ca
         "rain/norain-4.png": "a directory named like an image",
         "rain/notes.txt": "unsupported extension '.txt'",
         "rain/tiny.png": "name outside the detected layout's naming (jorder: rain/norain-N.png + norain/norain-N.png)",
-        "norain/tiny.png": "no rainy image pairs with it",
+        "norain/tiny-clean.png": "no rainy image pairs with it",
     }
     skipped = {s["name"].removeprefix(f"{name}: "): s["reason"] for s in last_run(out)["skipped"] if s["kind"] == "path"}
     assert set(skipped) == set(expected)
