@@ -16,7 +16,7 @@ TARGETS = {
 
 def add_arguments(p):
     p.add_argument("target", choices=sorted(TARGETS))
-    p.add_argument("rest", nargs=argparse.REMAINDER, help="passed to the target (e.g. --threads 2)")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="passed to the target (its own options: bench perf TARGET -h)")
 
 
 def run(args) -> int:
