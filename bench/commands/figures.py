@@ -10,14 +10,15 @@ from typing import Any
 
 from bench.registry import Registry
 from bench.report.figures import (FIGURE_KINDS, FigureConfigError, describe_missing, load_specs,  # noqa: F401
-                                  missing_runs)
+                                  missing_runs, run_command)
 
 
 # --- CLI ----------------------------------------------------------------------------------------
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="*", metavar="NAME", help="figures to build (default: all)")
-    p.add_argument("--list", action="store_true", help="list the figures in configs/figures/ and exit")
+    p.add_argument("--list", action="store_true",
+                   help="list the figures, what each needs and, against the store in --out, what is still missing; then exit")
     p.add_argument("--out", default="results", help="results folder holding store.sqlite (default: results/)")
     p.add_argument("--store", help="results store (default: <out>/store.sqlite)")
     p.add_argument("--data-root", help="datasets, for rainy/ground-truth panels (default: $BENCH_DATA)")
@@ -41,9 +42,7 @@ def run(args) -> int:
         print(f"bench figures: {e}", file=sys.stderr)
         return 2
     if args.list:
-        for s in specs.values():
-            print(f"{s.name:32s} {s.kind:20s} {s.title}")
-        return 0
+        return _list(specs.values(), args)
     unknown = [n for n in args.names if n not in specs]
     if unknown:
         reg = Registry("figure", {n: "" for n in specs})
@@ -76,6 +75,28 @@ def run(args) -> int:
         state = "partial" if missing else "complete"
         print(f"figure {spec.name} ({state}): " + ", ".join(str(p) for p in paths))
     return 1 if failed or (args.strict and incomplete) else 0
+
+
+def _list(specs, args) -> int:
+    """Each figure with its needs; with a store, whether it is ready or the command that completes it."""
+    store_path = Path(args.store) if args.store else Path(args.out) / "store.sqlite"
+    ctx = _context(args) if store_path.is_file() else None
+    for s in specs:
+        n = s.needs
+        print(f"{s.name:32s} {s.kind:20s} {s.title}")
+        print(f"{'':32s} needs models {','.join(n.models) or '-'}; datasets {','.join(n.datasets) or '-'}"
+              + (f"; measures {','.join(n.measures)}" if n.measures else "")
+              + (f"; tasks {','.join(n.tasks)}" if n.tasks else ""))
+        if ctx is None:
+            continue
+        missing = missing_runs(s, ctx.lb, ctx.store)
+        if missing:
+            print(f"{'':32s} still needs {len(missing)} piece(s): {run_command(s, missing, ctx.out)}")
+        else:
+            print(f"{'':32s} ready: every needed run is in {store_path}")
+    if ctx is None:
+        print(f"(no results store at {store_path}: every figure still needs all of the above)")
+    return 0
 
 
 def _context(args) -> Context:
