@@ -3,9 +3,11 @@
 This is the only module that reads environment variables. Every plug-in factory (models,
 datasets, measures, tasks) receives the same ``RunContext``; none reads the environment itself.
 
-Configs (the suite, checkpoint registry, task and figure YAMLs) ship inside the package and are
-read through ``importlib.resources``; a user config folder (``$BENCH_CONFIG``, default
-``~/.config/derain-bench``) may add files or override packaged ones of the same name.
+Configs (the suite, checkpoint registry, figure YAMLs) live in the repository's top-level
+``configs/`` and task YAMLs in ``tasks/``; the wheel ships them as ``bench/configs`` and
+``bench/tasks``. Both are read through ``resource_files``; a user config folder (``$BENCH_CONFIG``,
+default ``~/.config/derain-bench``) with the same ``configs/`` and ``tasks/`` folders may add files
+or override shipped ones of the same name.
 """
 from __future__ import annotations
 
@@ -16,10 +18,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
-
-PACKAGE_CONFIGS = resources.files("bench") / "configs"
-PACKAGE_TASKS = resources.files("bench") / "tasks"
-
 
 # --- the environment (read here and nowhere else) ---------------------------------------------
 @dataclass(frozen=True)
@@ -83,24 +81,39 @@ def default_user_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "derain-bench" / "data"
 
 
-# --- packaged configs with user overrides ------------------------------------------------------
+# --- packaged resources (configs/, tasks/) with user overrides ----------------------------------
+RESOURCE_KINDS = ("configs", "tasks")
+
+
 def config_dir() -> Path:
     return environment().config_dir
 
 
-def config_files(subdir: str, pattern: str = "*.yaml") -> dict[str, Path]:
-    """File name -> readable path for ``bench/configs/<subdir>`` (or ``bench/tasks`` for
-    subdir="tasks"), with the user config folder's files of the same subdir layered on top."""
-    base = PACKAGE_TASKS if subdir == "tasks" else PACKAGE_CONFIGS.joinpath(*filter(None, subdir.split("/")))
-    found: dict[str, Any] = {}
-    if base.is_dir():
-        for entry in sorted(base.iterdir(), key=lambda e: e.name):
-            if Path(entry.name).match(pattern):
-                found[entry.name] = Path(str(entry))   # installed packages are plain folders
-    user = config_dir() / subdir if subdir else config_dir()
-    if user.is_dir():
-        for p in sorted(user.glob(pattern)):
-            found[p.name] = p
+def packaged_dir(top: str) -> Path:
+    """The shipped ``configs/`` or ``tasks/`` folder.
+
+    A wheel carries them inside the package as ``bench/configs`` and ``bench/tasks`` (setuptools
+    package-dir mapping, see pyproject.toml); a source checkout or an editable install keeps them
+    at the top of the repository, next to ``bench/``.
+    """
+    if top not in RESOURCE_KINDS:
+        raise ValueError(f"unknown resource folder {top!r}: expected one of {', '.join(RESOURCE_KINDS)}")
+    installed = resources.files("bench") / top
+    if installed.is_dir():
+        return Path(str(installed))          # installed packages are plain folders
+    return Path(__file__).resolve().parent.parent / top
+
+
+def resource_files(kind: str, pattern: str = "*.yaml") -> dict[str, Path]:
+    """File name -> path for ``kind`` (``configs``, ``configs/weights``, ``configs/figures``, ``tasks``):
+    the shipped files, with the user config folder's files of the same relative folder on top
+    (``$BENCH_CONFIG/configs/weights/x.yaml`` overrides the shipped ``configs/weights/x.yaml``)."""
+    top, *rest = [part for part in kind.split("/") if part]
+    found: dict[str, Path] = {}
+    for base in (packaged_dir(top).joinpath(*rest), config_dir().joinpath(top, *rest)):
+        if base.is_dir():
+            for p in sorted(base.glob(pattern)):
+                found[p.name] = p
     return found
 
 
@@ -109,9 +122,10 @@ def read_yaml(path: Path) -> Any:
 
 
 def load_suite(name: str = "suite") -> dict[str, list[str]]:
-    files = config_files("", f"{name}.yaml")
+    files = resource_files("configs", f"{name}.yaml")
     if f"{name}.yaml" not in files:
-        raise ValueError(f"no suite {name!r}: expected {name}.yaml in the package configs or in {config_dir()}")
+        raise ValueError(f"no suite {name!r}: expected {name}.yaml in {packaged_dir('configs')} "
+                         f"or in {config_dir() / 'configs'}")
     entry = files[f"{name}.yaml"]
     suite = read_yaml(entry) or {}
     for key in ("models", "datasets", "measures", "tasks"):

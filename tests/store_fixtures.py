@@ -4,7 +4,7 @@ from __future__ import annotations
 import yaml
 
 from bench.columns import ColumnInfo
-from bench.config import PACKAGE_TASKS
+from bench.config import packaged_dir
 from bench.units import UnitInfo
 
 MEASURES = {  # name -> (higher is better, range): as the measures declare them
@@ -21,7 +21,7 @@ def put_measure_units(store, names, protocol: str) -> None:
 
 
 def hog_params() -> dict:
-    data = yaml.safe_load((PACKAGE_TASKS / "hog_people.yaml").read_text())
+    data = yaml.safe_load((packaged_dir("tasks") / "hog_people.yaml").read_text())
     return {k: v for k, v in data.items() if k not in ("name", "type", "label_source", "description")}
 
 

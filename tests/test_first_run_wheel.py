@@ -42,13 +42,58 @@ def _fresh_env(home: Path, venv: Path, weights: Path | None) -> dict[str, str]:
     return keep
 
 
+def _copy_sources(src: Path) -> None:
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    for top in ("bench", "configs", "tasks"):
+        shutil.copytree(REPO / top, src / top, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def _venv_with_deps(venv: Path) -> Path:
+    """A venv without pip whose dependencies (and setuptools) come from the test interpreter."""
+    made = _sh([sys.executable, "-m", "venv", "--without-pip", venv], venv.parent, _clean_env())
+    assert made.returncode == 0, made.stderr
+    py = venv / "bin" / "python"
+    site = Path(_sh([py, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], venv.parent,
+                    _clean_env()).stdout.strip())
+    (site / "_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return py
+
+
+def test_editable_install_reads_the_top_level_configs_and_tasks(tmp_path):
+    """`pip install -e`: bench/ is the checkout's, configs/ and tasks/ are read next to it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _copy_sources(src)
+    py = _venv_with_deps(tmp_path / "venv")
+    inst = _sh([sys.executable, "-m", "pip", "--python", py, "install", "--no-deps", "--no-index",
+                "--no-build-isolation", "-e", src], tmp_path, _clean_env())
+    assert inst.returncode == 0, inst.stderr[-3000:]
+    work, home = tmp_path / "elsewhere", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    env = _fresh_env(home, tmp_path / "venv", None)
+    code = ("import json, bench, bench.config as c; print(bench.__file__); "
+            "print(json.dumps(sorted(c.resource_files('tasks')))); "
+            "print(json.dumps(sorted(c.resource_files('configs/weights'))))")
+    done = _sh([py, "-c", code], work, env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    where, tasks, weights = done.stdout.strip().splitlines()
+    assert Path(where).is_relative_to(src), where
+    assert json.loads(tasks) == sorted(p.name for p in (REPO / "tasks").glob("*.yaml"))
+    assert json.loads(weights) == sorted(p.name for p in (REPO / "configs" / "weights").glob("*.yaml"))
+    # the user overlay has the same two folders and wins over a shipped file of the same name
+    (home / ".config" / "derain-bench" / "tasks").mkdir(parents=True)
+    (home / ".config" / "derain-bench" / "tasks" / "hog_people.yaml").write_text("name: mine\n")
+    done = _sh([py, "-c", "import bench.config as c; print(c.resource_files('tasks')['hog_people.yaml'])"], work, env)
+    assert Path(done.stdout.strip()).is_relative_to(home), done.stdout + done.stderr
+
+
 def test_wheel_installs_and_runs_outside_the_checkout(tmp_path, shared):
     # 1. build from a copy of the sources, so the checkout gets no build/ folder
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, src / name)
-    shutil.copytree(REPO / "bench", src / "bench", ignore=shutil.ignore_patterns("__pycache__"))
+    _copy_sources(src)
     built = _sh([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
                  "-w", tmp_path / "whl", src], tmp_path, _clean_env())
     assert built.returncode == 0, built.stderr[-3000:]
@@ -56,9 +101,15 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path, shared):
     import zipfile
 
     names = set(zipfile.ZipFile(wheel).namelist())
+    # the top-level configs/ and tasks/ ship inside the package, every file of them
+    shipped = {f"bench/{p.relative_to(REPO).as_posix()}" for top in ("configs", "tasks")
+               for p in (REPO / top).rglob("*") if p.is_file() and p.suffix in (".yaml", ".md")}
+    assert len(shipped) > 20 and shipped <= names, f"missing from the wheel: {sorted(shipped - names)}"
     for needed in ("bench/configs/suite.yaml", "bench/configs/weights/prenet.yaml", "bench/tasks/hog_people.yaml",
                    "bench/measures/data/niqe_pris_params.npz", "bench/data/manifests/rain100h.sha256"):
         assert needed in names, f"{needed} missing from the wheel"
+    tops = {n.split("/")[0] for n in names}
+    assert tops == {"bench", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"}, tops
 
     # 2. a fresh venv holding only the wheel; dependencies through a .pth line
     venv = tmp_path / "venv"

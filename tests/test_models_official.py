@@ -57,7 +57,7 @@ def test_official_checkpoint_keys_match_exactly(resolver, model, variant):
     state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
     result = net.load_state_dict(state, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
-    assert len(state) == entry["keys"], "key count differs from configs/weights.yaml"
+    assert len(state) == entry["keys"], "key count differs from configs/weights/<model>.yaml"
 
 
 def test_wrong_key_fails_loudly_naming_it(resolver):

@@ -39,7 +39,7 @@ def test_report_from_a_store_alone_matches_with_the_task_yamls_hidden(shared_dat
     shutil.copy(out / "store.sqlite", moved / "store.sqlite")
     empty = tmp_path / "no-configs"
     (empty / "tasks").mkdir(parents=True)
-    monkeypatch.setattr(bench.config, "PACKAGE_TASKS", empty / "tasks")   # no tasks/ folder on this machine
+    monkeypatch.setattr(bench.config, "packaged_dir", lambda top: empty / top)   # no tasks/ folder here
     monkeypatch.setenv("BENCH_CONFIG", str(empty))
 
     def refuse(*a, **k):

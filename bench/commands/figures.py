@@ -1,4 +1,4 @@
-"""`bench figures [NAME ...] [--list]`: regenerate the named figures of bench/configs/figures/
+"""`bench figures [NAME ...] [--list]`: regenerate the named figures of configs/figures/
 (specs and what is missing: bench/report/figures.py; drawing: bench/report/figure_kinds*.py)."""
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def read_task_config(path: str | Path) -> TaskConfig:
 
 def load_task_configs(tasks_dir: str | Path | None = None) -> dict[str, TaskConfig]:
     """Every tasks/*.yaml (sorted by file name), keyed by task name."""
-    from bench.config import config_files
+    from bench.config import resource_files
 
     if tasks_dir is not None:
         tasks_dir = Path(tasks_dir)
@@ -62,7 +62,7 @@ def load_task_configs(tasks_dir: str | Path | None = None) -> dict[str, TaskConf
             raise TaskConfigError(f"{tasks_dir}: no tasks folder")
         paths = sorted(tasks_dir.glob("*.y*ml"))
     else:
-        paths = list(config_files("tasks", "*.y*ml").values())
+        paths = list(resource_files("tasks", "*.y*ml").values())
     configs: dict[str, TaskConfig] = {}
     for path in paths:
         cfg = read_task_config(path)

@@ -1,6 +1,6 @@
 """Ultralytics YOLO detection and instance segmentation, scored with pycocotools (never Ultralytics' mAP).
 
-Weights: a name registered under ``yolo`` in configs/weights.yaml (yolo11n.pt, yolo11n-seg.pt),
+Weights: a name registered under ``yolo`` in configs/weights/yolo.yaml (yolo11n.pt, yolo11n-seg.pt),
 resolved by WeightsResolver (--weights-dir, cache, download online), or a path to any YOLO /
 RT-DETR .pt or exported .onnx file. ``untrained: true`` with ``weights: yolo11n.yaml`` builds a
 randomly initialised network with a fixed seed: it exercises the real Ultralytics path for

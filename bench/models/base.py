@@ -180,7 +180,7 @@ class NetworkDerainer(Derainer):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registry entry for a network derainer. ``weights`` are ids in configs/weights.yaml."""
+    """A registry entry for a network derainer. ``weights`` are ids in configs/weights/<model>.yaml."""
 
     name: str
     title: str                                   # e.g. "PReNet (Ren et al., CVPR 2019)"

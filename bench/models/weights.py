@@ -1,4 +1,4 @@
-"""Checkpoint registry (bench/configs/weights/<model>.yaml, one file per model) and resolution.
+"""Checkpoint registry (configs/weights/<model>.yaml, one file per model) and resolution.
 
 Order: explicit path -> --weights-dir / $BENCH_WEIGHTS -> cache -> download (online only).
 Checkpoints are loaded with ``weights_only=True`` and verified against sha256 where known.
@@ -25,10 +25,10 @@ class WeightsMismatch(ValueError):
 @lru_cache(maxsize=1)
 def registry() -> dict[str, dict[str, dict[str, Any]]]:
     """model -> weights id -> entry, merged from every weights/*.yaml (packaged, then user)."""
-    from bench.config import config_files, read_yaml
+    from bench.config import read_yaml, resource_files
 
     merged: dict[str, dict[str, dict[str, Any]]] = {}
-    for name, entry in config_files("weights").items():
+    for name, entry in resource_files("configs/weights").items():
         data = read_yaml(entry) or {}
         if not isinstance(data, dict):
             raise WeightsMismatch(f"{entry}: expected a mapping model -> weights id -> entry")

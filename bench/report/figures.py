@@ -86,9 +86,9 @@ def load_spec(path: Path) -> FigureSpec:
 
 def load_specs(directory: Path | None = None) -> dict[str, FigureSpec]:
     """Every figure YAML: the packaged ones plus the user config folder's figures/ (or one folder)."""
-    from bench.config import config_files
+    from bench.config import resource_files
 
-    paths = sorted(Path(directory).glob("*.yaml")) if directory else list(config_files("figures").values())
+    paths = sorted(Path(directory).glob("*.yaml")) if directory else list(resource_files("configs/figures").values())
     specs: dict[str, FigureSpec] = {}
     for path in paths:
         spec = load_spec(path)

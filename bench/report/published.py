@@ -1,7 +1,7 @@
 """Published figures next to measured ones: "PSNR-Y (pub.)" and "Δ" columns for the reports.
 
 The only source is the weights registry (``bench.models.weights.registry()``, i.e.
-``bench/configs/weights/<model>.yaml``): each checkpoint entry may carry
+``configs/weights/<model>.yaml``): each checkpoint entry may carry
 
     published:
       - {dataset: rain100h, psnr: 29.46, ssim: 0.899, channel: Y, code: MATLAB, source: "PReNet README, ..."}
