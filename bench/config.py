@@ -30,6 +30,7 @@ class Environment:
     max_pixels: int | None
     shared: Path | None           # developers' test material (tests and perf scripts only)
     telemetry: bool = False       # third-party usage events; off unless BENCH_TELEMETRY=1
+    include: tuple[Path, ...] = ()  # plug-in folders (BENCH_INCLUDE, os.pathsep-separated), as --include
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> "Environment":
@@ -51,6 +52,7 @@ class Environment:
             max_pixels=int(env["BENCH_MAX_PIXELS"]) if env.get("BENCH_MAX_PIXELS") else None,
             shared=path("BENCH_SHARED"),
             telemetry=env.get("BENCH_TELEMETRY", "0").lower() in ("1", "true", "yes"),
+            include=tuple(Path(p).expanduser() for p in env.get("BENCH_INCLUDE", "").split(os.pathsep) if p),
         )
 
 

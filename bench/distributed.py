@@ -34,8 +34,10 @@ def run_shard(cfg_fields: dict[str, Any], ctx_fields: dict[str, Any], model: str
     units are not redone), into a temporary folder; returns what this shard added (rows of its
     run, the PNGs it wrote) and its log."""
     from bench.offline import configure
+    from bench.plugins import load_plugins
     from bench.runner import Runner
 
+    load_plugins(cfg_fields.get("extra", {}).get("include", ()))   # the driver's plug-in folders: same models
     ctx = RunContext(**ctx_fields)
     configure(ctx.offline)
     with tempfile.TemporaryDirectory(prefix="bench-shard-") as tmp:

@@ -8,6 +8,8 @@ def add_arguments(p) -> None:
     p.add_argument("what", choices=["models", "datasets", "measures", "tasks"])
     p.add_argument("--data-root")
     p.add_argument("--weights-dir")
+    p.add_argument("--include", action="append", metavar="DIR",
+                   help="a folder of *.py plug-ins registering models (repeatable; also $BENCH_INCLUDE)")
 
 
 def _context(args) -> RunContext:
@@ -15,6 +17,9 @@ def _context(args) -> RunContext:
 
 
 def run(args) -> int:
+    from bench.plugins import load_for_command
+
+    load_for_command(args.include)      # user models are listed with the built-in ones
     return {"models": _models, "datasets": _datasets, "measures": _measures, "tasks": _tasks}[args.what](args)
 
 
@@ -38,9 +43,12 @@ def _models(args) -> int:
         if not spec.weights:
             print(f"{'':13} weights: " + ("none needed" if getattr(spec, "published_weights", True)
                                           else "no published weights (pass name@/path/to/ckpt.pth)"))
+        if getattr(spec, "origin_sha256", None):
+            print(f"{'':13} user model: {spec.entry_point or spec.origin} (sha256 {spec.origin_sha256})")
         for variant in spec.weights:
             try:
-                _, path = resolver.resolve(variant, model=name)
+                path = (spec.locate(variant, _context(args))[1] if hasattr(spec, "locate")
+                        else resolver.resolve(variant, model=name)[1])
                 status = f"found {path}"
             except Exception as e:
                 status = f"missing — {e}"

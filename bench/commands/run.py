@@ -15,6 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true", help="everything in configs/suite.yaml that can run here")
     p.add_argument("--suite", default="suite", help="suite file under configs/ (default: suite)")
     p.add_argument("--models", help="comma-separated model names (name or name@weights-variant-or-path)")
+    p.add_argument("--include", action="append", metavar="DIR",
+                   help="a folder of *.py plug-ins registering your models (bench.plugins.register_model; "
+                        "repeatable; also $BENCH_INCLUDE); see docs/your_model.md")
     p.add_argument("--datasets", help="comma-separated dataset names (or folder:<path>)")
     p.add_argument("--measures", help="comma-separated measure names")
     p.add_argument("--tasks", help="comma-separated downstream task names (files in tasks/); 'none' for none")
@@ -74,11 +77,17 @@ def config_from_args(args) -> RunConfig:
     resolved = {k: (v if v is not None else list(suite.get(k, []))) for k, v in chosen.items()}
     if resolved["tasks"] == ["none"]:
         resolved["tasks"] = []
+    from bench.plugins import load_for_command
+
+    include, plugins = load_for_command(args.include)     # before the names are checked: they add models
+    for p in plugins:
+        print(f"plug-in {p.source}: {', '.join(p.models) or 'no models'}", flush=True)
     check_names(resolved)
     ctx = RunContext.from_env(device=args.device, offline=args.offline, data_root=args.data_root,
                               weights_dir=args.weights_dir)
     return RunConfig(**resolved, out=Path(args.out), context=ctx, limit=args.limit,
-                     batch_size=args.batch_size, fresh=args.fresh)
+                     batch_size=args.batch_size, fresh=args.fresh,
+                     extra={"include": include} if include else {})   # plain data: Ray workers load them too
 
 
 def run(args) -> int:

@@ -1,11 +1,40 @@
 """Model registry: name -> "module:attr" of a spec with ``build(variant, ctx, dataset) -> Derainer``.
 
 A model argument is ``name``, ``name@weights`` (an id of its weights YAML or a checkpoint path) or
-``precomputed:<dir>``; ``split_model_arg`` is the one parser of that syntax.
+``precomputed:<dir>``; ``split_model_arg`` is the one parser of that syntax. Users add models
+without editing this table through ``bench.plugins.register_model`` (``bench run --include DIR``).
 """
+from __future__ import annotations
+
+from typing import Any
+
 from bench.registry import Registry
 
-MODELS = Registry("model", {
+
+class ModelRegistry(Registry):
+    """The built-in table plus the models plug-ins register (``bench.plugins``), which may not take a
+    built-in name."""
+
+    def __init__(self, kind: str, table: dict[str, str]):
+        super().__init__(kind, table)
+        self.builtin = frozenset(table)
+
+    def add_user(self, name: str, spec: Any, origin: str) -> None:
+        if name in self.builtin:
+            raise ValueError(f"{name!r} is a built-in model")
+        self._table[name] = origin
+        self._loaded[name] = spec
+
+    def remove_user(self, name: str) -> None:
+        if name not in self.builtin:
+            self._table.pop(name, None)
+            self._loaded.pop(name, None)
+
+    def user_spec(self, name: str) -> Any | None:
+        return self._loaded.get(name) if name in self._table and name not in self.builtin else None
+
+
+MODELS = ModelRegistry("model", {
     "rainy": "bench.models.baselines:RAINY",
     "clean": "bench.models.baselines:CLEAN",
     "prenet": "bench.models.prenet:SPEC",

@@ -143,6 +143,9 @@ def weights_notes(models: dict, keys: set[str]) -> dict[str, str]:
             text = (f"own-trained: {prov.get('budget', 'budget not recorded')}, on {prov.get('trained_on', '?')}"
                     + (f" ({prov['ablation']})" if prov.get("ablation") else "")
                     + (f"; provenance {prov['provenance']}" if prov.get("provenance") else ""))
+        elif prov.get("source") == "user model":     # bench.plugins: registered outside the package
+            text = (f"user model, defined in {prov.get('plugin', '?')} (sha256 {prov.get('plugin_sha256', '?')})"
+                    + (f", {prov['entry_point']}" if prov.get("entry_point") else ""))
         elif prov.get("provenance"):
             text = str(prov["provenance"])
         else:
