@@ -273,6 +273,37 @@ print(json.dumps(sqlite3.connect(p).execute("SELECT DISTINCT model_key FROM reco
     assert len(keys) == 1 and keys[0][0].startswith("blurnet~")
 
 
+@pytest.mark.slow
+def test_bench_run_ray_with_a_user_model(shared_data, tmp_path):
+    """The whole --ray path on a local cluster: the driver passes --include to the shard workers."""
+    pytest.importorskip("ray")
+    user = tmp_path / "plug"
+    write_plugin(user, "import torch\nfrom bench.plugins import register_model\n"
+                       "register_model(lambda: torch.nn.AvgPool2d(3, 1, 1), name='blurnet')\n", "blur.py")
+    data = copy_pairs(shared_data, tmp_path / "data")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "BENCH_OFFLINE": "1", "RAY_DISABLE_USAGE_STATS": "1",
+           "BENCH_CACHE": str(tmp_path / "cache")}
+    env.pop("BENCH_INCLUDE", None)
+    rows = {}
+    for mode in ("serial", "ray"):
+        out = tmp_path / mode
+        cmd = [sys.executable, "-m", "bench", "run", "--include", str(user), "--models", "blurnet",
+               "--datasets", "rain100h", "--measures", "psnr_y", "--tasks", "none", "--data-root", str(data),
+               "--out", str(out), "--device", "cpu"] + (["--ray", "--shards", "2"] if mode == "ray" else [])
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        lb = pd.read_csv(out / "leaderboard.csv")
+        rows[mode] = lb[lb.model == "blurnet"].iloc[0]
+    assert rows["ray"].images == rows["serial"].images == len(IDS)
+    assert rows["ray"].model_key == rows["serial"].model_key
+    assert abs(rows["ray"].psnr_y - rows["serial"].psnr_y) < 1e-9
+
+
+def test_unknown_model_hints_at_include(capsys):
+    assert main(["run", "--models", "mynet", "--tasks", "none"]) == 2
+    assert "--include" in capsys.readouterr().err
+
+
 def test_precomputed_identity_is_what_the_page_says(shared_data, tmp_path):
     """docs/your_model.md: sha256 of '<name>:<size>\\n' per image file, sorted by name; others ignored."""
     folder = tmp_path / "outs"

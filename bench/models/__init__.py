@@ -30,6 +30,15 @@ class ModelRegistry(Registry):
             self._table.pop(name, None)
             self._loaded.pop(name, None)
 
+    def check(self, name: str) -> str:
+        from bench.registry import UnknownName
+
+        try:
+            return super().check(name)
+        except UnknownName as e:
+            raise UnknownName(f"{e} A model of your own: load its file with --include DIR "
+                              "(docs/your_model.md).") from None
+
     def user_spec(self, name: str) -> Any | None:
         return self._loaded.get(name) if name in self._table and name not in self.builtin else None
 
