@@ -84,8 +84,9 @@ class UserModelSpec:
         return f"user:{self.origin_sha256}"
 
     def provenance(self) -> dict[str, Any]:
-        return {"source": USER_MODEL, "plugin": self.origin.name, "plugin_path": str(self.origin),
-                "plugin_sha256": self.origin_sha256, **({"entry_point": self.entry_point} if self.entry_point else {})}
+        return {"source": USER_MODEL, "title": self.title, "plugin": self.origin.name,
+                "plugin_path": str(self.origin), "plugin_sha256": self.origin_sha256,
+                **({"entry_point": self.entry_point} if self.entry_point else {})}
 
     def locate(self, variant: str | None, ctx) -> tuple[str | None, Path | None, Weights | None]:
         """(weights id, file, card) for ``variant`` (a registered id or a checkpoint path), else the
@@ -218,7 +219,7 @@ def _make_spec(fn, name, io, weights, title, notes) -> UserModelSpec:
     else:
         card = weights if isinstance(weights, Weights) else Weights(path=str(weights))
         cards = {Path(card.path or card.url.split("?")[0]).stem: card}
-    return UserModelSpec(name=name, title=title or f"{name} (user model, {origin.name})", build_network=fn,
+    return UserModelSpec(name=name, title=title or name, build_network=fn,
                          io=io, cards=cards, origin=origin, origin_sha256=sha, entry_point=entry_point,
                          notes=notes)
 

@@ -245,7 +245,7 @@ def test_entry_point_plugin(tmp_path, monkeypatch):
 
 
 def test_ray_shard_worker_loads_the_include_folders(shared_data, tmp_path):
-    """bench.distributed.run_shard in a fresh process (as a Ray worker is) gets the include folders
+    """The Ray executor's run_shard in a fresh process (as a Ray worker is) gets the include folders
     as plain data and runs the user model."""
     user = tmp_path / "plug"
     write_plugin(user, doc_python())
@@ -253,7 +253,10 @@ def test_ray_shard_worker_loads_the_include_folders(shared_data, tmp_path):
     script = f"""
 import json, sqlite3, tempfile
 from pathlib import Path
-from bench.distributed import run_shard
+try:                                   # where the Ray executor lives (bench/engine after the split)
+    from bench.engine.ray_executor import run_shard
+except ImportError:
+    from bench.distributed import run_shard
 ctx = dict(device="cpu", offline=True, data_root=Path({str(data)!r}), weights_dir=None,
            cache_dir=Path({str(tmp_path / 'cache')!r}), max_pixels=None)
 cfg = dict(measures=["psnr_y"], tasks=[], limit=None, batch_size=1, fresh=False,
