@@ -24,7 +24,7 @@ import importlib.util
 import inspect
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -73,7 +73,10 @@ class UserModelSpec:
     origin_sha256: str
     entry_point: str | None = None         # "name = module:attr (package)" for entry-point plug-ins
     notes: str = ""
-    published_weights: bool = field(init=False, default=True)
+
+    @property
+    def published_weights(self) -> bool:     # `bench ls`: without cards, name@/path/to/checkpoint.pth
+        return bool(self.cards)
 
     @property
     def weights(self) -> tuple[str, ...]:
