@@ -175,7 +175,8 @@ def test_download_checks_sha256(tmp_path):
     from functools import partial
     from http.server import HTTPServer, SimpleHTTPRequestHandler
 
-    from bench.net import DownloadFailed, download
+    from bench.errors import ChecksumMismatch
+    from bench.net import download
 
     (tmp_path / "srv").mkdir()
     body = b"checkpoint bytes"
@@ -185,7 +186,7 @@ def test_download_checks_sha256(tmp_path):
     url = f"http://127.0.0.1:{server.server_port}/w.pth"
     try:
         ctx = RunContext(device="cpu", offline=False)
-        with pytest.raises(DownloadFailed, match="does not match"):
+        with pytest.raises(ChecksumMismatch, match="does not match"):
             download(url, tmp_path / "a" / "w.pth", "f" * 64, ctx=ctx)
         assert not (tmp_path / "a" / "w.pth").exists() and not ctx.offline   # a bad file is not a network failure
         sha = hashlib.sha256(body).hexdigest()

@@ -39,7 +39,14 @@ def _args_verify(v) -> None:
 
 
 def _args_fetch(f) -> None:
-    f.add_argument("name")
+    f.add_argument("name", nargs="?", help="a dataset: one with a public plain-file copy is downloaded and "
+                                            "checked file by file; for the others this says where to get it")
+    f.add_argument("--all", action="store_true", help="every dataset that has a public plain-file copy")
+    f.add_argument("--test-assets", nargs="?", const="", metavar="DIR", type=str,
+                   help="every file the test suite reads, into DIR/data and DIR/weights "
+                        "(default: the folder above the user data folder, where the tests look)")
+    f.add_argument("--mirror", metavar="BASE", help="download from BASE/<path> (a copy laid out like the "
+                                                    "shared folder: data/..., weights/...) instead of the public URLs")
     f.add_argument("--data-root")
     f.add_argument("--offline", action="store_true", default=None)
 
@@ -128,18 +135,62 @@ def _verify(args) -> int:
 
 
 def _fetch(args) -> int:
-    from bench.data import dataset_spec, resolve_dataset
-    from bench.data.fetch import fetch
-    from bench.offline import is_offline
+    from bench.data.assets import DATASET_FOLDERS, default_assets_root
+    from bench.data.fetch import fetch_test_assets
 
-    root = _root(args)
-    try:
-        ds = resolve_dataset(args.name, _context(args))
-        print(f"{args.name}: already present at {ds.root} (layout {ds.layout}); `bench data verify {args.name}` checks it")
-        return 0
-    except LookupError as e:
-        missing = str(e)
-    return fetch(dataset_spec(args.name), root, is_offline(args.offline), missing)
+    if sum((args.name is not None, args.all, args.test_assets is not None)) != 1:
+        print("bench data fetch: give one of NAME, --all or --test-assets [DIR]", file=sys.stderr)
+        return 2
+    ctx = _context(args)
+    if args.test_assets is not None:
+        dest = Path(args.test_assets).expanduser() if args.test_assets else default_assets_root()
+        return fetch_test_assets(dest, ctx, args.mirror)
+    names = _fetchable() if args.all else [args.name]
+    codes = [_fetch_dataset(name, ctx, args.mirror) for name in names]
+    if args.all:
+        from bench.data import DATASETS
+
+        others = [n for n in DATASETS.names() if n not in names]
+        print(f"not fetched (no public plain-file copy, or generated from the sets above on first use): "
+              f"{', '.join(others)}; `bench data fetch NAME` says where to get each")
+    return max(codes)
+
+
+def _fetchable() -> list[str]:
+    """Sets with a public plain-file copy, then registered sets with an official archive (one per archive)."""
+    from bench.data import DATASETS, dataset_spec
+    from bench.data.assets import DATASET_FOLDERS
+
+    names, archives = list(DATASET_FOLDERS), set()
+    for n in DATASETS.names():
+        downloads = getattr(dataset_spec(n), "downloads", ())
+        if n not in names and downloads and downloads not in archives:
+            names.append(n)
+            archives.add(downloads)
+    return names
+
+
+def _fetch_dataset(name: str, ctx, mirror: str | None) -> int:
+    from bench.data import DATASETS, dataset_spec, resolve_dataset
+    from bench.data.assets import DATASET_FOLDERS
+    from bench.data.fetch import fetch, fetch_manifest_set
+
+    if name not in DATASETS and name not in DATASET_FOLDERS:
+        known = sorted(set(DATASETS.names()) | set(DATASET_FOLDERS))
+        print(f"bench data fetch: unknown dataset {name!r}; known: {', '.join(known)}", file=sys.stderr)
+        return 2
+    if name in DATASET_FOLDERS and (Path(ctx.data_root) / DATASET_FOLDERS[name]).is_dir():
+        return fetch_manifest_set(name, ctx.data_root, ctx, mirror)      # completes a partial copy
+    if name in DATASETS:
+        try:
+            ds = resolve_dataset(name, ctx)
+            print(f"{name}: already present at {ds.root} (layout {ds.layout}); `bench data verify {name}` checks it")
+            return 0
+        except LookupError as e:
+            missing = str(e)
+    if name in DATASET_FOLDERS:
+        return fetch_manifest_set(name, ctx.data_root, ctx, mirror)
+    return fetch(dataset_spec(name), ctx.data_root, ctx.offline, missing)
 
 
 def _synth(args) -> int:

@@ -1,8 +1,11 @@
-"""`bench data fetch`: download a dataset only from an official direct URL, checking sha256 where
-one is published; otherwise print the page to get it from and the exact folder to put it in.
+"""`bench data fetch`: download a dataset only from a public plain-file copy or an official direct
+URL, checking sha256; otherwise print the page to get it from and the exact folder to put it in.
 
-Most deraining test sets are published only on cloud drives (Google Drive, Baidu) that need a
-browser, so for them this prints instructions. Offline, nothing touches the network.
+Sets with a plain-file copy (Rain100H, Rain100L, the RainCityscapes subset, Internet-Data, BSDS500,
+COCO val128) and the test assets are listed file by file, with sha256, in the manifests of
+bench/data/assets.py. Most other deraining test sets are published only on cloud drives (Google
+Drive, Baidu) that need a browser, so for them this prints instructions. Offline, nothing touches
+the network.
 """
 from __future__ import annotations
 
@@ -11,6 +14,57 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+
+def fetch_test_assets(dest: Path, ctx, mirror: str | None = None) -> int:
+    """`bench data fetch --test-assets [DIR]`: every file the test suite reads, into DIR/data and
+    DIR/weights (the tests look there when $BENCH_SHARED and ../shared are absent)."""
+    from bench.data.assets import read_manifest
+
+    where = "" if _is_default(dest) else f"; run the tests with BENCH_SHARED={dest}"
+    return _fetch_listed("test assets", read_manifest(), Path(dest), "", ctx, mirror,
+                         done=f"the tests look there when $BENCH_SHARED and ../shared are absent{where}")
+
+
+def fetch_manifest_set(name: str, data_root: Path, ctx, mirror: str | None = None) -> int:
+    """A dataset with a public plain-file copy, file by file, into DATA_ROOT/<folder>."""
+    from bench.data import DATASETS
+    from bench.data.assets import DATASET_FOLDERS, dataset_assets
+
+    done = (f"check it: bench data verify {name}" if name in DATASETS
+            else f"it is at {Path(data_root) / DATASET_FOLDERS[name]}")
+    return _fetch_listed(name, dataset_assets(name), Path(data_root), "data/", ctx, mirror, done=done)
+
+
+def _is_default(dest: Path) -> bool:
+    from bench.data.assets import default_assets_root
+
+    return Path(dest).resolve() == default_assets_root().resolve()
+
+
+def _fetch_listed(what: str, assets, dest: Path, strip: str, ctx, mirror, done: str) -> int:
+    """Fetch the manifest rows ``assets`` to ``dest / (path minus strip)``; print a summary."""
+    from bench.data.assets import absent, fetch_assets, summary
+
+    missing = [a for a in absent(dest, assets, strip) if a.url or mirror]
+    if not missing:
+        no_copy = absent(dest, assets, strip)
+        print(f"{what}: already present, all {len(assets) - len(no_copy)} files with a public copy, in {dest}"
+              + (f"; {len(no_copy)} have none ({no_copy[0].note}), so the tests that read them skip"
+                 if no_copy else ""))
+        return 0
+    if ctx.offline:
+        print(f"{what}: {len(missing)} of {len(assets)} files missing from {dest}; offline (BENCH_OFFLINE or "
+              "--offline), so nothing was downloaded. Run this again on a connected machine.", file=sys.stderr)
+        return 1
+    print(f"{what}: fetching {len(missing)} of {len(assets)} files into {dest}"
+          f"{f' from {mirror}' if mirror else ''} (sha256 checked) ...", flush=True)
+    rep = fetch_assets(assets, dest, mirror=mirror, ctx=ctx, strip=strip)
+    for line in summary(rep, dest):
+        print(f"  {line}")
+    if rep.ok:
+        print(f"{what}: done; {done}")
+    return 0 if rep.ok else 1
 
 
 def instructions(spec, data_root: Path | None, missing: str) -> str:

@@ -111,13 +111,14 @@ class WeightsResolver:
                                   "the file is corrupt or a different checkpoint. Re-download it.")
 
     def _download(self, url: str, path: Path, sha256: str | None) -> None:
+        from bench.errors import ChecksumMismatch
         from bench.net import DownloadFailed, download
 
         try:
             download(url, path, sha256, ctx=self.context)
+        except ChecksumMismatch as e:
+            raise WeightsMismatch(str(e)) from e
         except DownloadFailed as e:
-            if "does not match" in str(e):
-                raise WeightsMismatch(str(e)) from e
             raise WeightsMissing(f"{e}, or run with --offline to skip it") from e
 
 
