@@ -111,6 +111,7 @@ class UserModelSpec:
                              f"pass {self.name}@/path/to/checkpoint.pth")
 
     def _fetch(self, wid: str, card: Weights, ctx) -> Path:
+        from bench.errors import ChecksumMismatch
         from bench.models.weights import WeightsMismatch, WeightsMissing
         from bench.net import DownloadFailed, download
 
@@ -126,9 +127,9 @@ class UserModelSpec:
         if card.url and not ctx.offline:
             try:
                 download(card.url, cached, card.sha256, ctx=ctx)
+            except ChecksumMismatch as e:
+                raise WeightsMismatch(str(e)) from e
             except DownloadFailed as e:
-                if "does not match" in str(e):
-                    raise WeightsMismatch(str(e)) from e
                 raise WeightsMissing(f"{self.name}@{wid}: {e}") from e
             return cached
         where = " or ".join(str(p) for p in (local, cached) if p is not None)

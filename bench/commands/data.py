@@ -276,7 +276,8 @@ SUBCOMMANDS = {
     "add": ("describe a folder (globs + pairing rule) as a named dataset in the user config folder",
             _args_add, _add),
     "verify": ("counts, pairs, unreadable files, sizes, checksums (exit 1 on problems)", _args_verify, _verify),
-    "fetch": ("download where an official direct URL exists; else say where to get it", _args_fetch, _fetch),
+    "fetch": ("download a dataset or the test assets from public plain-file copies, sha256-checked; "
+              "else say where to get it", _args_fetch, _fetch),
     "synth": ("render seeded synthetic rain onto an image set, labels unchanged", _args_synth, _synth),
     "leakage": ("find test images (rotated, flipped, cropped, rain-covered) in a training set", _args_leakage,
                 _leakage),
