@@ -4,8 +4,8 @@ Rain100L next to what the authors published for the same checkpoint (not a CI te
     python -m bench run --models <all> --datasets rain100h,rain100l --measures psnr_y,ssim_y --tasks none [--limit N]
     python benchmarks/zoo_table.py --out results
 
-Reads the store only (bench.report.leaderboard.build), the published figures of the weights
-registry (bench.report.published.figures) and, to tell a model's default checkpoint from an
+Reads the store only (bench.report.tables.leaderboard.build), the published figures of the weights
+registry (bench.report.tables.published.figures) and, to tell a model's default checkpoint from an
 opt-in one, each model spec's ``pick_weights``. Δ = measured − published, PSNR-Y, only for Y-channel
 figures; a mean over the first N images is not comparable with a 100-image figure, and the table
 says over how many images each mean is.
@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.models import MODELS  # noqa: E402
-from bench.report.leaderboard import build  # noqa: E402
-from bench.report.published import figures  # noqa: E402
+from bench.report.tables.leaderboard import build  # noqa: E402
+from bench.report.tables.published import figures  # noqa: E402
 from bench.store import Store  # noqa: E402
 
 DATASETS = ("rain100h", "rain100l")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.columns import ColumnInfo
-from bench.report.leaderboard import Leaderboard
+from bench.report.tables.leaderboard import Leaderboard
 
 
 COLUMNS = ["model", "variant", "model_key", "dataset", "images", "errors",

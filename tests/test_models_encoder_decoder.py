@@ -89,7 +89,7 @@ def test_weights_entries_say_what_the_report_needs():
     dg = reg["dgnlnet"]["RainCityscapes"]
     assert "third-party copy" in dg["provenance"] and "ajpfahnl/deraining-models" in dg["provenance"]
     spec = MODELS.load("dgnlnet")
-    assert "third-party" in spec.title and "THIRD-PARTY" in spec.notes
+    assert "third-party" in spec.description and "THIRD-PARTY" in spec.notes
     for model, wid, ds in (("dfn", "Rain100H", "rain100h"), ("aidnet", "Rain100L", "rain100l")):
         assert MODELS.load(model).pick_weights(None, ds) == wid
         assert any(p["dataset"] == ds for p in reg[model][wid]["published"])

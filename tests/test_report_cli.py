@@ -5,7 +5,7 @@ import pytest
 
 from bench.cli import main
 from bench.imageio import read_rgb, write_png
-from bench.report.plots import image_std
+from bench.report.figures.plots import image_std
 from bench.store import IMAGE_UNIT, Store, output_path
 from store_fixtures import put_hog_unit, put_measure_units
 

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.report.leaderboard import build
-from bench.report.tables import leaderboard_table, to_markdown
+from bench.report.tables.leaderboard import build
+from bench.report.tables.layouts import leaderboard_table
+from bench.report.tables.render import to_markdown
 from bench.store import IMAGE_UNIT, Store
 from store_fixtures import put_measure_units
 from run_helpers import crop_pair, run, tiny_pair
@@ -104,8 +105,8 @@ def test_awkward_folder_run_rows_cover_the_same_images(shared_data, tmp_path, ca
 
 
 def test_significance_marks_never_rank_an_incomplete_row(store):
-    """The statistics' marks (bench/report/analysis.py) go through tables.column_marks too."""
-    from bench.report.analysis import analyse
+    """The statistics' marks (bench/report/stats/analysis.py) go through tables.column_marks too."""
+    from bench.report.stats.analysis import analyse
 
     for i in range(12):
         _put(store, "full", "full", f"{i:02d}", "psnr_y", 25.0 + 0.01 * i)

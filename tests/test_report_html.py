@@ -9,7 +9,9 @@ import pytest
 from report_fixtures import hand_leaderboard
 
 from bench.imageio import read_rgb
-from bench.report import plots, tables
+from bench.report.figures import plots
+from bench.report.tables.layouts import leaderboard_table
+from bench.report.tables.render import to_html
 from bench.report.html import Page, load_runs, runs_html
 
 CHROMIUM = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
@@ -25,7 +27,7 @@ def build_page(tmp_path):
         '{"git": "deadbeef", "device": "cpu", "config": {"models": ["rainy", "prenet"]}}')
     bars = plots.bars(lb, "psnr_y", tmp_path / "figures" / "bars_psnr_y")
     page = Page(subtitle="test page")
-    page.add_html("Leaderboard", tables.to_html(tables.leaderboard_table(lb), "leaderboard"))
+    page.add_html("Leaderboard", to_html(leaderboard_table(lb), "leaderboard"))
     page.add_figures("Figures", [("PSNR-Y per dataset", bars[0])])
     page.add_html("Runs", runs_html(load_runs(tmp_path)))
     return page.write(tmp_path / "report.html")

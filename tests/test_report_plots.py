@@ -5,7 +5,7 @@ import pytest
 from report_fixtures import hand_leaderboard, hand_per_image
 
 from bench.imageio import read_rgb, write_png
-from bench.report import grids, plots
+from bench.report.figures import grids, plots
 
 NON_BLANK = 0.05   # pixel std of a white page with a few lines is ~0.02; real plots are > 0.1
 

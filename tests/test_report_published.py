@@ -1,4 +1,4 @@
-"""Published figures next to measured ones (bench/report/published.py), read from the weights
+"""Published figures next to measured ones (bench/report/tables/published.py), read from the weights
 registry only, on a hand-made store: `bench report` writes "PSNR-Y (pub.)" and "Δ" columns into
 the Markdown/LaTeX leaderboard and the per-dataset CSVs, with the source as a footnote."""
 from __future__ import annotations
@@ -10,8 +10,9 @@ from store_fixtures import put_measure_units
 
 from bench.cli import main
 from bench.models.weights import registry
-from bench.report import published
-from bench.report.tables import leaderboard_table, to_markdown
+from bench.report.tables import published
+from bench.report.tables.layouts import leaderboard_table
+from bench.report.tables.render import to_markdown
 from bench.store import Store
 
 PROTOCOL = "hand-made test protocol"

@@ -3,8 +3,9 @@ import pandas as pd
 import pytest
 from report_fixtures import hand_leaderboard
 
-from bench.report import tables
-from bench.report.tables import leaderboard_table, paper_table, rank_marks, to_html, to_latex, to_markdown
+from bench.report.tables import layouts
+from bench.report.tables.layouts import leaderboard_table, paper_table, rank_marks
+from bench.report.tables.render import to_html, to_latex, to_markdown
 
 PAPER_MD = """\
 **Rain100L / Rain100H**
@@ -115,7 +116,7 @@ def test_unknown_dataset_or_metric_is_named():
 
 
 def test_csvs_overall_and_per_dataset(tmp_path):
-    paths = tables.write_csvs(hand_leaderboard(), tmp_path)
+    paths = layouts.write_csvs(hand_leaderboard(), tmp_path)
     assert [p.name for p in paths] == ["leaderboard.csv", "leaderboard_rain100h.csv", "leaderboard_rain100l.csv"]
     overall = pd.read_csv(paths[0])
     assert len(overall) == 10 and overall["psnr_y"].iloc[1] == 29.4647   # stored values, unrounded

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from bench.report import correlation, ranking, recovery, stats
-from bench.report.analysis import collect
-from bench.report.leaderboard import build
+from bench.report.stats import correlation, intervals, ranking, recovery
+from bench.report.stats.analysis import collect
+from bench.report.tables.leaderboard import build
 
 import stats_store
 
-S = stats.Settings(seed=0, n_resamples=1000)
+S = intervals.Settings(seed=0, n_resamples=1000)
 
 
 @pytest.fixture()
@@ -77,7 +77,7 @@ def test_recovery_interval_equals_scipy_paired_bootstrap():
     def f(w, v):
         w = np.atleast_2d(w)
         return w @ v / w.sum(1)
-    iv = stats.resampled_interval(n, lambda w: recovery.share(f(w, model), f(w, rainy), f(w, clean)), S)
+    iv = intervals.resampled_interval(n, lambda w: recovery.share(f(w, model), f(w, rainy), f(w, clean)), S)
     ref = scipy.stats.bootstrap((model, rainy, clean),
                                 lambda m, r, c, axis: (m.mean(axis) - r.mean(axis)) / (c.mean(axis) - r.mean(axis)),
                                 paired=True, n_resamples=1000, method="BCa", rng=np.random.default_rng(0))

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from bench.report import stats
-from bench.report.analysis import analyse
-from bench.report.leaderboard import build
+from bench.report.stats import comparisons, intervals
+from bench.report.stats.analysis import analyse
+from bench.report.tables.leaderboard import build
 
 import stats_store
 
-S = stats.Settings(seed=7, n_resamples=1000)
+S = intervals.Settings(seed=7, n_resamples=1000)
 
 
 def _scipy_mean_ci(x, seed=7, n=1000):
@@ -22,7 +22,7 @@ def _scipy_mean_ci(x, seed=7, n=1000):
 
 def test_mean_interval_equals_scipy_bootstrap():
     x = np.random.default_rng(1).normal(28, 2, 40)
-    iv = stats.mean_interval(x, S)
+    iv = intervals.mean_interval(x, S)
     lo, hi = _scipy_mean_ci(x)
     assert (iv.lo, iv.hi) == (pytest.approx(lo, abs=1e-12), pytest.approx(hi, abs=1e-12))
     assert iv.lo < x.mean() < iv.hi and iv.n == 40 and iv.method == "BCa"
@@ -32,7 +32,7 @@ def test_paired_comparison_equals_scipy():
     rng = np.random.default_rng(2)
     a = rng.normal(30, 1, 30)
     b = a - 0.3 + rng.normal(0, 0.5, 30)
-    c = stats.paired_comparison(a, b, S)
+    c = comparisons.paired_comparison(a, b, S)
     ref = scipy.stats.bootstrap((a, b), lambda u, v, axis: u.mean(axis) - v.mean(axis), paired=True,
                                 n_resamples=1000, method="BCa", rng=np.random.default_rng(7))
     assert c.lo == pytest.approx(ref.confidence_interval.low, abs=1e-12)
@@ -44,28 +44,28 @@ def test_paired_comparison_equals_scipy():
 
 def test_holm_by_hand():
     # sorted p: 0.01 (×3 = 0.03), 0.03 (×2 = 0.06), 0.04 (×1 = 0.04 -> monotone 0.06)
-    assert np.allclose(stats.holm([0.04, 0.01, 0.03]), [0.06, 0.03, 0.06])
-    out = stats.holm([0.2, np.nan, 0.5])
+    assert np.allclose(comparisons.holm([0.04, 0.01, 0.03]), [0.06, 0.03, 0.06])
+    out = comparisons.holm([0.2, np.nan, 0.5])
     assert np.isnan(out[1]) and np.allclose(out[[0, 2]], [0.4, 0.5])
 
 
 def test_settings_refuse_few_resamples():
     with pytest.raises(ValueError):
-        stats.Settings(n_resamples=500)
-    assert "2000 resamples" in stats.DEFAULT.text() and "seed 0" in stats.DEFAULT.text()
+        intervals.Settings(n_resamples=500)
+    assert "2000 resamples" in intervals.DEFAULT.text() and "seed 0" in intervals.DEFAULT.text()
 
 
 def test_tiny_lead_is_tied_clear_lead_is_best():
     rng = np.random.default_rng(3)
     base = rng.normal(29, 2, 50)
     tiny = {"x": base + rng.normal(0, 1, 50) + 0.02, "y": base + rng.normal(0, 1, 50), "z": base - 3}
-    marks = stats.significance_marks(tiny, True, S)
+    marks = comparisons.significance_marks(tiny, True, S)
     assert marks["x"] == marks["y"] == "tied" and marks["z"] == ""
     clear = {"x": base + 2 + rng.normal(0, 0.3, 50), "y": base + rng.normal(0, 0.3, 50), "z": base - 3}
-    marks = stats.significance_marks(clear, True, S)
+    marks = comparisons.significance_marks(clear, True, S)
     assert marks == {"x": "best", "y": "second", "z": ""}
     # lower is better flips the order
-    assert stats.significance_marks(clear, False, S)["z"] == "best"
+    assert comparisons.significance_marks(clear, False, S)["z"] == "best"
 
 
 def test_store_intervals_equal_scipy_on_the_stored_numbers(tmp_path):

@@ -1,4 +1,4 @@
-"""The reweighted mAP (bench/report/scorers.py) against pycocotools run on physically duplicated
+"""The reweighted mAP (bench/report/stats/scorers.py) against pycocotools run on physically duplicated
 image sets: the bootstrap of mAP scores exactly what COCOeval scores on the resampled dataset."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.downstream.coco_eval import coco_map
-from bench.report.scorers import CocoScorer, ConfusionScorer
+from bench.report.stats.scorers import CocoScorer, ConfusionScorer
 
 
 def _random_records(seed: int, n: int = 12, classes: int = 2):

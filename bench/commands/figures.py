@@ -1,5 +1,5 @@
 """`bench figures [NAME ...] [--list]`: regenerate the named figures of configs/figures/
-(specs and what is missing: bench/report/figures.py; drawing: bench/report/figure_kinds*.py)."""
+(specs and what is missing: bench/report/figures/specs.py; drawing: bench/report/figures/kinds.py, stats_kinds.py)."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.registry import Registry
-from bench.report.figures import (FIGURE_KINDS, FigureConfigError, describe_missing, load_specs,  # noqa: F401
+from bench.report.figures.specs import (FIGURE_KINDS, FigureConfigError, describe_missing, load_specs,  # noqa: F401
                                   missing_runs, run_command)
 
 
@@ -106,7 +106,7 @@ def _context(args) -> Context:
     store_path = Path(args.store) if args.store else out / "store.sqlite"
     lb = store = None
     if store_path.is_file():
-        from bench.report.leaderboard import build
+        from bench.report.tables.leaderboard import build
         from bench.store import Store
 
         store = Store(store_path)

@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from bench.config import default_data_root
-    from bench.report.leaderboard import build
+    from bench.report.tables.leaderboard import build
 
     out = Path(args.out)
     store = open_store(out, args.store)

@@ -96,7 +96,7 @@ def run(args) -> int:
     cfg = config_from_args(args)
     ctx = cfg.context
     configure(ctx.offline)
-    from bench.report.leaderboard import build
+    from bench.report.tables.leaderboard import build
     from bench.report.outputs import leaderboard_frame, write_run_outputs
     from bench.runner import Runner
 

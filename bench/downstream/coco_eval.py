@@ -75,7 +75,7 @@ def coco_evaluate(predictions: dict[str, dict], labels: dict[str, dict], iou_typ
 
     ``ev.evalImgs`` then holds every image's matches (ev.params.imgIds are 1..n in sorted image-id
     order, ``out["ids"]``); ``accumulate()`` turns them into the dataset score. The COCOeval is None
-    (and the mAPs NaN) when the images hold no label at all. bench/report/stats.py reuses the
+    (and the mAPs NaN) when the images hold no label at all. bench/report/stats/scorers.py reuses the
     matches to bootstrap mAP over images without re-matching.
     """
     if iou_type not in ("bbox", "segm"):

@@ -187,7 +187,7 @@ def _aidnet_aid() -> AIDNet:
 
 SPEC = PReNetSpec(
     name="aidnet",
-    title="AIDNet (Attentive Image Deraining Network, AID_location135)",
+    title="AIDNet", description="AIDNet (Attentive Image Deraining Network, AID_location135)",
     build_network=_aidnet_cbam,
     io=IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quantise="trunc"),
     weights=("Rain100H", "Rain100L", "location_TrainL_135"),

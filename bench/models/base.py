@@ -67,6 +67,7 @@ class Derainer:
     last batch, anything that changed how it was computed (tiling, a retry after out-of-memory)."""
 
     name: str = ""
+    title: str | None = None            # the registry entry's display name (ModelSpec.title), set by build()
     variant: str | None = None          # e.g. the training set of the checkpoint
     weights_sha256: str | None = None
     weights_path: str | None = None
@@ -95,7 +96,7 @@ class Derainer:
         return []
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "variant": self.variant, "weights_sha256": self.weights_sha256,
+        return {"name": self.name, "title": self.title, "variant": self.variant, "weights_sha256": self.weights_sha256,
                 "weights_path": self.weights_path, "io": self.io.as_dict(), "code_version": self.code_version,
                 "weights_provenance": self.provenance}
 
@@ -183,13 +184,14 @@ class ModelSpec:
     """A registry entry for a network derainer. ``weights`` are ids in configs/weights/<model>.yaml."""
 
     name: str
-    title: str                                   # e.g. "PReNet (Ren et al., CVPR 2019)"
+    title: str                                   # the method's official name, e.g. "PReNet"; reports show it
     build_network: Callable[[], nn.Module]
     io: IOPolicy = IOPolicy()
     weights: tuple[str, ...] = ()                # first one is the default
     weights_for_dataset: dict[str, str] = field(default_factory=dict)
     published_weights: bool = True
     notes: str = ""
+    description: str = ""                        # one line, e.g. "PReNet (Ren et al., CVPR 2019), 6 stages + LSTM"
 
     def build(self, variant: str | None, ctx, dataset=None) -> NetworkDerainer:
         """The derainer with weights ``variant`` (an id in its weights YAML, or a file path), else
@@ -211,6 +213,7 @@ class ModelSpec:
                                    weights_path=str(path), weights_sha256=ctx.resolver.sha256(path),
                                    max_pixels=ctx.max_pixels)
         derainer.provenance = weights_provenance(entry)
+        derainer.title = self.title
         return derainer
 
     def pick_weights(self, variant: str | None, dataset=None) -> str:

@@ -35,13 +35,16 @@ class BaselineSpec:
     weights: tuple[str, ...] = ()
     published_weights: bool = True
     requires_ground_truth: bool = False
+    description: str = ""
 
     def build(self, variant=None, ctx=None, dataset=None) -> Derainer:
         if self.requires_ground_truth and dataset is not None and not getattr(dataset, "has_clean", True):
             raise ModelNotApplicable(f"{self.name}: {getattr(dataset, 'name', dataset)} has no ground truth")
-        return self.cls()
+        derainer = self.cls()
+        derainer.title = self.title
+        return derainer
 
 
-RAINY = BaselineSpec("rainy", "Rainy input (no deraining; lower bound)", Identity)
-CLEAN = BaselineSpec("clean", "Ground truth (oracle; upper bound where GT exists)", GroundTruth,
-                     requires_ground_truth=True)
+RAINY = BaselineSpec("rainy", "Rainy input", Identity, description="no deraining; lower bound")
+CLEAN = BaselineSpec("clean", "Ground truth", GroundTruth, requires_ground_truth=True,
+                     description="oracle; upper bound where GT exists")

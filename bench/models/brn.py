@@ -93,7 +93,7 @@ IO = IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quan
 
 SPEC = ModelSpec(
     name="brn",
-    title="BRN (Ren et al., TIP 2020), bilateral recurrent network, 8 stages",
+    title="BRN", description="BRN (Ren et al., TIP 2020), bilateral recurrent network, 8 stages",
     build_network=BRN,
     io=IO,
     weights=("Rain100H", "Rain100L", "Rain1400"),

@@ -92,7 +92,7 @@ class DFN(nn.Module):
 
 SPEC = ModelSpec(
     name="dfn",
-    title="DFN (Distributed Feedback Network, Hang-Z/DFN)",
+    title="DFN", description="DFN (Distributed Feedback Network, Hang-Z/DFN)",
     build_network=DFN,
     io=IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quantise="trunc"),
     weights=("Rain100H", "Rain100L"),

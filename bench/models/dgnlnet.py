@@ -150,7 +150,7 @@ IO = IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="resize", r
 
 SPEC = ModelSpec(
     name="dgnlnet",
-    title="DGNL-Net fast (Hu et al., TIP 2021) [third-party checkpoint copy]",
+    title="DGNL-Net", description="DGNL-Net fast (Hu et al., TIP 2021) [third-party checkpoint copy]",
     build_network=DGNLNetFast,
     io=IO,
     weights=("RainCityscapes",),

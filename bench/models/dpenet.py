@@ -128,7 +128,7 @@ IO = IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quan
 
 SPEC = ModelSpec(
     name="dpenet",
-    title="DPENet (Wen et al., Pattern Recognition 2023)",
+    title="DPENet", description="DPENet (Wen et al., Pattern Recognition 2023)",
     build_network=DPENet,
     io=IO,
     weights=("Rain100L", "Rain1400"),
@@ -141,4 +141,4 @@ SPEC = ModelSpec(
 # NetModel.py exactly as released (ReLU after both output convs): near-identity with these weights.
 # For the equivalence test and for anyone who wants the literal code; not registered.
 SPEC_AS_RELEASED = dataclasses.replace(SPEC, build_network=lambda: DPENet(output_relu=True),
-                                       title="DPENet, NetModel.py as released (output ReLUs)")
+                                       description="DPENet, NetModel.py as released (output ReLUs)")

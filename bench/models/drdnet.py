@@ -112,7 +112,7 @@ IO = IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quan
 
 DRDNET = ModelSpec(
     name="drdnet",
-    title="DRD-Net (Deng et al., CVPR 2020; the released base of Semi-DRDNet)",
+    title="DRD-Net", description="DRD-Net (Deng et al., CVPR 2020; the released base of Semi-DRDNet)",
     build_network=DRDNet,
     io=IO,
     weights=(),
@@ -123,7 +123,7 @@ DRDNET = ModelSpec(
 
 SEMI_DRDNET = ModelSpec(
     name="semi-drdnet",
-    title="Semi-DRDNet (Shen et al., arXiv 2204.02772)",
+    title="Semi-DRDNet", description="Semi-DRDNet (Shen et al., arXiv 2204.02772)",
     build_network=DRDNet,
     io=IO,
     weights=(),

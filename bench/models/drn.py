@@ -54,7 +54,7 @@ IO = IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quan
 
 SPEC = ModelSpec(
     name="drn",
-    title="DRN (Cai et al., ICIP 2019), dual recursive network, inter 7 / intra 7",
+    title="DRN", description="DRN (Cai et al., ICIP 2019), dual recursive network, inter 7 / intra 7",
     build_network=DRN,
     io=IO,
     weights=("Rain100H", "Rain100L"),

@@ -116,7 +116,7 @@ class JORDERE(nn.Module):
 
 SPEC = ModelSpec(
     name="jorder_e",
-    title="JORDER-E (Yang et al., TPAMI 2019), practical model",
+    title="JORDER-E", description="JORDER-E (Yang et al., TPAMI 2019), practical model",
     build_network=JORDERE,
     io=IOPolicy(input_range=(0.0, 255.0), clamp_output=True, size_policy="any", quantise="round"),
     weights=("practical",),

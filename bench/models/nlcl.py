@@ -87,7 +87,7 @@ IO = IOPolicy(input_range=(-1.0, 1.0), clamp_output=True, size_policy="any", qua
 
 SPEC = ModelSpec(
     name="nlcl",
-    title="NLCL (Ye et al., CVPR 2022), background generator",
+    title="NLCL", description="NLCL (Ye et al., CVPR 2022), background generator",
     build_network=LayerGenerator,
     io=IO,
     weights=("RealRain",),
@@ -100,7 +100,7 @@ SPEC = ModelSpec(
 # its output is a rain layer, not a derained image: do not register it as a model.
 RAIN_LAYER_SPEC = ModelSpec(
     name="nlcl",
-    title="NLCL rain-layer generator (not a derainer)",
+    title="NLCL rain layer", description="NLCL rain-layer generator (not a derainer)",
     build_network=LayerGenerator,
     io=IOPolicy(input_range=(-1.0, 1.0), clamp_output=False, size_policy="any"),
     weights=("RealRain-rain-layer",),

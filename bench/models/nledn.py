@@ -136,7 +136,7 @@ class NLEDNDerain(NLEDN):
 
 SPEC = ModelSpec(
     name="nledn",
-    title="NLEDN (Li et al., ACM MM 2018)",
+    title="NLEDN", description="NLEDN (Li et al., ACM MM 2018)",
     build_network=NLEDNDerain,
     io=IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quantise="trunc"),
     weights=("Rain100H", "Rain100L"),

@@ -130,7 +130,8 @@ class PrecomputedSpec:
     """Registry entry: ``precomputed@<dir>`` (runner syntax) or ``precomputed:<dir>``."""
 
     name: str = "precomputed"
-    title: str = "Precomputed outputs (a folder of derained images paired by id)"
+    title: str = "Precomputed"
+    description: str = "Precomputed outputs (a folder of derained images paired by id)"
     io: IOPolicy = PrecomputedDerainer.io
     weights: tuple[str, ...] = ()
     published_weights: bool = True
@@ -139,7 +140,9 @@ class PrecomputedSpec:
         if not variant:
             raise PrecomputedMissing("precomputed needs a folder: precomputed:<dir> (or precomputed@<dir>)")
         folder, _, pattern = str(variant).partition("?pattern=")
-        return PrecomputedDerainer(folder, pattern or None)
+        derainer = PrecomputedDerainer(folder, pattern or None)
+        derainer.title = self.title
+        return derainer
 
 
 SPEC = PrecomputedSpec()

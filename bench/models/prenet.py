@@ -143,7 +143,7 @@ REAL_RAIN_DATASETS = ("internet-data", "real-internet147", "internet147", "real2
 
 SPEC = PReNetSpec(
     name="prenet",
-    title="PReNet (Ren et al., CVPR 2019), 6 stages + LSTM",
+    title="PReNet", description="PReNet (Ren et al., CVPR 2019), 6 stages + LSTM",
     build_network=lambda: PReNet(PReNetConfig()),
     io=IO,
     weights=("Rain100H", "Rain100L", "Rain1400", "real"),
@@ -156,9 +156,9 @@ SPEC = PReNetSpec(
 )
 
 
-def _variant_spec(name: str, title: str, config: PReNetConfig) -> ModelSpec:
+def _variant_spec(name: str, title: str, description: str, config: PReNetConfig) -> ModelSpec:
     return ModelSpec(
-        name=name, title=title, build_network=lambda: PReNet(config), io=IO,
+        name=name, title=title, description=description, build_network=lambda: PReNet(config), io=IO,
         weights=("Rain100H", "Rain100L", "Rain1400"),
         weights_for_dataset={"rain100h": "Rain100H", "rain100l": "Rain100L", "rain1400": "Rain1400"},
         notes="PReNet paper variant (networks.py); official checkpoints logs/<set>/<variant>/net_latest.pth; "
@@ -167,8 +167,8 @@ def _variant_spec(name: str, title: str, config: PReNetConfig) -> ModelSpec:
 
 
 # The paper's variants; their weights are configs/weights/{prenet_r,prn,prn_r}.yaml.
-PRENET_R_SPEC = _variant_spec("prenet_r", "PReNet_r (Ren et al., CVPR 2019), one recursive block",
+PRENET_R_SPEC = _variant_spec("prenet_r", "PReNet_r", "PReNet_r (Ren et al., CVPR 2019), one recursive block",
                               PReNetConfig(shared_block=True))
-PRN_SPEC = _variant_spec("prn", "PRN (Ren et al., CVPR 2019), progressive, no LSTM", PReNetConfig(lstm=False))
-PRN_R_SPEC = _variant_spec("prn_r", "PRN_r (Ren et al., CVPR 2019), no LSTM, one recursive block",
+PRN_SPEC = _variant_spec("prn", "PRN", "PRN (Ren et al., CVPR 2019), progressive, no LSTM", PReNetConfig(lstm=False))
+PRN_R_SPEC = _variant_spec("prn_r", "PRN_r", "PRN_r (Ren et al., CVPR 2019), no LSTM, one recursive block",
                            PReNetConfig(lstm=False, shared_block=True))

@@ -138,7 +138,7 @@ IO = IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quan
 
 SPEC = OptionsSpec(
     name="rain_over_me",
-    title="Rain O'er Me (Jin et al., TIP 2020)",
+    title="Rain O'er Me", description="Rain O'er Me (Jin et al., TIP 2020)",
     build_network=RainOverMe,
     io=IO,
     weights=("Rain200L", "Rain1400", "DID_data"),

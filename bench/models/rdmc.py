@@ -229,7 +229,7 @@ IO_POLICIES = {"pad": IO_PAD, "crop": IO_OFFICIAL_CROP}
 
 SPEC = ModelSpec(
     name="rdmc",
-    title="RDMC / DRNet (Jiang et al., arXiv 2305.18092; Pattern Recognition 2025)",
+    title="RDMC", description="RDMC / DRNet (Jiang et al., arXiv 2305.18092; Pattern Recognition 2025)",
     build_network=RDMC,
     io=IO_PAD,
     weights=(),
@@ -240,4 +240,5 @@ SPEC = ModelSpec(
 )
 
 SPEC_OFFICIAL_CROP = replace(SPEC, name="rdmc-crop", io=IO_OFFICIAL_CROP,
-                             title=SPEC.title + " — official centred crop to a multiple of 32")
+                             title="RDMC, official crop",
+                             description=SPEC.description + " — official centred crop to a multiple of 32")

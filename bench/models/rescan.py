@@ -117,7 +117,7 @@ PROVENANCE = ("retrained by the BRN authors on RainHeavy*/RainLight* (Rain200H/L
 
 SPEC = ModelSpec(
     name="rescan",
-    title="RESCAN (Li et al., ECCV 2018), GRU, 4 stages",
+    title="RESCAN", description="RESCAN (Li et al., ECCV 2018), GRU, 4 stages",
     build_network=RESCAN,
     io=IO,
     weights=("RainHeavy", "RainLight"),

@@ -92,7 +92,7 @@ class SAPNet(nn.Module):
 
 SPEC = ModelSpec(
     name="sapnet",
-    title="SAPNet (Zheng et al., WACV 2022)",
+    title="SAPNet", description="SAPNet (Zheng et al., WACV 2022)",
     build_network=SAPNet,
     io=IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quantise="trunc"),
     weights=("Rain100H",),

@@ -166,7 +166,7 @@ class SPANet(nn.Module):
 
 SPEC = ModelSpec(
     name="spanet",
-    title="SPANet (Wang et al., CVPR 2019)",
+    title="SPANet", description="SPANet (Wang et al., CVPR 2019)",
     build_network=SPANet,
     io=IOPolicy(input_range=(0.0, 1.0), channel_order="BGR", clamp_output=True, size_policy="any",
                 quantise="round"),

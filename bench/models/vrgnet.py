@@ -57,7 +57,8 @@ IO = IOPolicy(input_range=(0.0, 1.0), clamp_output=True, size_policy="any", quan
 
 SPEC = ModelSpec(
     name="vrgnet",
-    title="VRGNet derainer (Wang et al., CVPR 2021), PReNet jointly trained with the rain generator",
+    title="VRGNet",
+    description="VRGNet derainer (Wang et al., CVPR 2021), PReNet jointly trained with the rain generator",
     build_network=VRGNetDerainer,
     io=IO,
     weights=("Rain100H", "Rain100L", "Rain1400", "SPA"),

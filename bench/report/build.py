@@ -6,15 +6,19 @@ and ground truth, which the runner does not cache).
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from bench.report import grids, plots, tables
+from bench.report.figures import grids, plots
+from bench.report.figures.sources import (dataset_fallback, grid_columns, oracle_models, output_path_for,
+                                          sample_ids, stored_prediction)
 from bench.report.html import Page, generated_line, load_runs, runs_html
-from bench.report.names import dataset_label, metric_label, model_label
+from bench.report.labels import dataset_label, metric_label
+from bench.report.tables import layouts
+from bench.report.tables.columns import metric_columns
+from bench.report.tables.render import to_html
 from bench.units import split_unit
 
 
@@ -36,47 +40,6 @@ def open_store(out: Path, store_path: Path | None = None):
     return Store(path)
 
 
-def dataset_fallback(data_root: Path | None, oracle_models: dict[str, str]):
-    """Rainy input / ground truth for the grids, read from the dataset (the runner caches only
-    derained outputs). ``oracle_models``: model_key -> "rainy" | "clean"."""
-    from bench.data import DATASETS
-    from bench.imageio import read_rgb
-
-    @functools.lru_cache(maxsize=None)
-    def samples(dataset: str) -> dict:
-        try:
-            from bench.config import RunContext
-
-            return {s.id: s for s in DATASETS.load(dataset).find(RunContext(data_root=data_root)).samples()}
-        except Exception:  # not registered or not on disk: the grid panel says "missing"
-            return {}
-
-    def fallback(model_key: str, dataset: str, image_id: str):
-        which = oracle_models.get(model_key)
-        sample = samples(dataset).get(image_id) if which else None
-        path = None if sample is None else (sample.rainy if which == "rainy" else sample.clean)
-        return read_rgb(path) if path else None
-    return fallback
-
-
-def grid_columns(block: pd.DataFrame) -> list[grids.GridColumn]:
-    """rainy, each derainer (by label), clean."""
-    rank = {"rainy": 0, "clean": 2}
-    rows = sorted((r for _, r in block.iterrows()),
-                  key=lambda r: (rank.get(r["model"], 1), model_label(r["model"], r["variant"])))
-    return [grids.GridColumn(model_label(r["model"], r["variant"]), r["model_key"]) for r in rows]
-
-
-def sample_ids(lb, dataset: str, n: int) -> list[str]:
-    """The first ``n`` image ids (sorted) that every model on this dataset finished without error."""
-    raw = lb.per_image
-    raw = raw[raw["dataset"] == dataset]
-    ok = raw[raw["error"].isna()].groupby("image_id")["model_key"].nunique()
-    bad = set(raw.loc[raw["error"].notna(), "image_id"])
-    full = sorted(i for i, k in ok.items() if k == ok.max() and i not in bad)
-    return full[:n]
-
-
 def task_units(store, block: pd.DataFrame) -> list[str]:
     units = []
     for key in block["model_key"]:
@@ -84,33 +47,8 @@ def task_units(store, block: pd.DataFrame) -> list[str]:
     return units
 
 
-def stored_prediction(store, unit: str):
-    cache: dict[tuple[str, str], dict] = {}
-
-    def prediction(model_key: str, dataset: str, image_id: str):
-        if (model_key, dataset) not in cache:
-            cache[model_key, dataset] = store.predictions(model_key, dataset, unit)
-        return cache[model_key, dataset].get(image_id)
-    return prediction
-
-
-def output_path_for(out: Path):
-    """(model_key, dataset, image_id) -> the runner's cached PNG (bench.store.output_path): the
-    newest dataset version that has one, else the schema-1 path."""
-    from bench.store import output_path
-
-    def path(model_key: str, dataset: str, image_id: str) -> Path:
-        legacy = output_path(Path(out), model_key, dataset, image_id)
-        versions = output_path(Path(out), model_key, dataset, image_id, "x").parent.parent
-        found = sorted(versions.glob(f"*/{image_id}.png"), key=lambda p: p.stat().st_mtime) \
-            if versions.is_dir() else []
-        return found[-1] if found else legacy
-    return path
-
-
 def build_grids(store, lb, out: Path, data_root: Path | None, n: int, report: Report) -> None:
-    oracle = {r["model_key"]: r["model"] for _, r in lb.table.iterrows() if r["model"] in ("rainy", "clean")}
-    fallback, output_path = dataset_fallback(data_root, oracle), output_path_for(out)
+    fallback, output_path = dataset_fallback(data_root, oracle_models(lb.table)), output_path_for(out)
     for dataset in dict.fromkeys(lb.table["dataset"]):
         block = lb.table[lb.table["dataset"] == dataset]
         ids = sample_ids(lb, dataset, n)
@@ -140,17 +78,17 @@ def build_report(store, lb, out: Path, data_root: Path | None = None, samples: i
     out = Path(out)
     report = Report()
     analysis = stats_report.compute(store, lb, stats_settings)
-    report.files += tables.write_csvs(lb, out) + tables.write_tables(lb, out, stats=analysis, ci=ci)
-    main_table = tables.leaderboard_table(lb, stats=analysis, ci=analysis is not None)
+    report.files += layouts.write_csvs(lb, out) + layouts.write_tables(lb, out, stats=analysis, ci=ci)
+    main_table = layouts.leaderboard_table(lb, stats=analysis, ci=analysis is not None)
     paper = None
     if {"psnr_y", "ssim_y"} <= set(lb.table.columns):
         try:
-            paper = tables.paper_table(lb, datasets=list(dict.fromkeys(lb.table["dataset"])),
+            paper = layouts.paper_table(lb, datasets=list(dict.fromkeys(lb.table["dataset"])),
                                        title="PSNR-Y / SSIM-Y (papers' layout)", stats=analysis)
         except ValueError as e:  # several unnamed checkpoints of one model on a dataset
             report.warnings.append(f"papers' layout skipped: {e}")
     figs = out / "figures"
-    for m in tables.metric_columns(lb):
+    for m in metric_columns(lb):
         if lb.table[m].notna().any():
             paths = plots.bars(lb, m, figs / f"bars_{m}")
             report.files += paths
@@ -169,9 +107,9 @@ def build_report(store, lb, out: Path, data_root: Path | None = None, samples: i
     report.warnings = list(lb.warnings) + report.warnings
 
     page = Page(subtitle=generated_line(store.path))
-    page.add_html("Leaderboard", tables.to_html(main_table, "leaderboard"))
+    page.add_html("Leaderboard", to_html(main_table, "leaderboard"))
     if paper is not None:
-        page.add_html("Comparison in the papers' layout", tables.to_html(paper, "paper"))
+        page.add_html("Comparison in the papers' layout", to_html(paper, "paper"))
     errors = store.errors()
     if not errors.empty:
         page.add_text("Errors", [f"{r.model_key} / {r.dataset} / {r.image_id} / {r.unit}: {r.error}"

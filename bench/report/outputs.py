@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.report.frames import leaderboard_frame, per_image_frame, write_csv
-from bench.report.leaderboard import Leaderboard
+from bench.report.tables.frames import leaderboard_frame, per_image_frame, write_csv
+from bench.report.tables.leaderboard import Leaderboard
 
 __all__ = ["leaderboard_frame", "per_image_frame", "write_run_outputs", "quality_vs_detection"]
 
@@ -23,7 +23,7 @@ def quality_vs_detection(lb: Leaderboard, path: Path, x: str = "psnr_y") -> Path
     """The run's first figure: PSNR-Y against the first detection mAP column, one point per model."""
     if not any("map50_95" in c for c in lb.columns):   # no detection column: no figure, no matplotlib
         return None
-    from bench.report.plots import quality_vs_utility, utility_pairs
+    from bench.report.figures.plots import quality_vs_utility, utility_pairs
 
     pairs = [p for p in utility_pairs(lb, x) if "map50_95" in p[1]]
     if not pairs:

@@ -14,26 +14,27 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report import correlation, figure_kinds_stats, ranking, recovery, stats
-from bench.report.analysis import Analysis, analyse, interval_frame
-from bench.report.names import dataset_label, metric_label, model_label
+from bench.report.figures import stats_kinds
+from bench.report.stats import correlation, intervals, ranking, recovery
+from bench.report.stats.analysis import Analysis, analyse, interval_frame
+from bench.report.labels import dataset_label, metric_label, model_label
 
 
 def add_arguments(p) -> None:
     p.add_argument("--ci", action="store_true", help="print ± interval half-widths in leaderboard.md/.tex")
-    p.add_argument("--resamples", type=int, default=stats.N_RESAMPLES,
-                   help=f"bootstrap resamples (default {stats.N_RESAMPLES}, at least 1000)")
-    p.add_argument("--seed", type=int, default=stats.SEED, help=f"bootstrap seed (default {stats.SEED})")
+    p.add_argument("--resamples", type=int, default=intervals.N_RESAMPLES,
+                   help=f"bootstrap resamples (default {intervals.N_RESAMPLES}, at least 1000)")
+    p.add_argument("--seed", type=int, default=intervals.SEED, help=f"bootstrap seed (default {intervals.SEED})")
     p.add_argument("--no-stats", action="store_true", help="skip intervals, significance and correlations")
 
 
-def settings_from(args) -> stats.Settings | None:
+def settings_from(args) -> intervals.Settings | None:
     if getattr(args, "no_stats", False):
         return None
-    return stats.Settings(seed=getattr(args, "seed", stats.SEED), n_resamples=getattr(args, "resamples", stats.N_RESAMPLES))
+    return intervals.Settings(seed=getattr(args, "seed", intervals.SEED), n_resamples=getattr(args, "resamples", intervals.N_RESAMPLES))
 
 
-def compute(store, lb, settings: stats.Settings | None) -> Analysis | None:
+def compute(store, lb, settings: intervals.Settings | None) -> Analysis | None:
     return None if settings is None else analyse(store, lb, settings)
 
 
@@ -69,7 +70,7 @@ def add_to_report(analysis: Analysis | None, lb, out: Path, report, page) -> Non
         mc = next((c for c in mine if c.level == "models" and c.x == x and c.y == y), None)
         ic = next((c for c in mine if c.level == "images" and c.x == x and c.y == y), None)
         sentences.append(correlation.sentence(mc, ic, (dataset_label, metric_label)))
-        paths = figure_kinds_stats.correlation_scatter(
+        paths = stats_kinds.correlation_scatter(
             mc, ic, lambda k: labels.get(k, k), analysis.higher, figs / f"correlation_{dataset}",
             lambda k, m, ds=dataset: analysis.interval(ds, k, m))
         report.files += paths
@@ -93,7 +94,7 @@ def add_to_report(analysis: Analysis | None, lb, out: Path, report, page) -> Non
         blocks.append(f"<p class=\"meta\">{html.escape(rf['method'].iloc[0])}</p>")
         for metric in dict.fromkeys(m for m in rf["metric"] if m.endswith(("_map50_95", "_miou"))):
             stem = figs / ("recovery_share" if metric == rf["metric"].iloc[0] else f"recovery_share_{metric}")
-            paths = figure_kinds_stats.recovery_bars(rf, metric, lambda k: labels.get(k, k), stem)
+            paths = stats_kinds.recovery_bars(rf, metric, lambda k: labels.get(k, k), stem)
             report.files += paths
             report.figures.append((f"Recovery share of {metric_label(metric)}", paths[0]))
     blocks += _rankings(analysis, lb, figs, report)

@@ -19,13 +19,13 @@ from bench.units import split_unit
 
 
 FIGURE_KINDS = Registry("figure kind", {
-    "paper_table": "bench.report.figure_kinds:paper_table",
-    "quality_vs_utility": "bench.report.figure_kinds:quality_vs_utility",
-    "visual_comparison": "bench.report.figure_kinds:visual_comparison",
-    "bars": "bench.report.figure_kinds:bars",
-    "correlation_scatter": "bench.report.figure_kinds_stats:correlation_kind",
-    "recovery_share": "bench.report.figure_kinds_stats:recovery_kind",
-    "critical_difference": "bench.report.figure_kinds_stats:critical_difference_kind",
+    "paper_table": "bench.report.figures.kinds:paper_table",
+    "quality_vs_utility": "bench.report.figures.kinds:quality_vs_utility",
+    "visual_comparison": "bench.report.figures.kinds:visual_comparison",
+    "bars": "bench.report.figures.kinds:bars",
+    "correlation_scatter": "bench.report.figures.stats_kinds:correlation_kind",
+    "recovery_share": "bench.report.figures.stats_kinds:recovery_kind",
+    "critical_difference": "bench.report.figures.stats_kinds:critical_difference_kind",
 })
 
 _TOP_KEYS = {"name", "kind", "title", "description", "source", "needs", "params"}

@@ -6,7 +6,7 @@ with name, higher_is_better, value_range, protocol, kind}).
 
 Marking rule (stated in every table's notes): per dataset and column, among the compared methods
 (the reference rows ``rainy`` and ``clean`` are shown but never ranked) that cover the same image
-set (``complete`` rows, see bench/report/leaderboard.py), values are compared at the printed
+set (``complete`` rows, see bench/report/tables/leaderboard.py), values are compared at the printed
 precision; every row equal to the best value is bold, every row equal to the next distinct value
 is underlined (dense ranking, so a tie for best still leaves an underlined second). Incomplete rows
 are marked † and never ranked. ``column_marks`` is the one place that decides the marks.
@@ -19,10 +19,12 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from bench.report.names import (BASELINE_MODEL, COST_COLUMNS, REFERENCE_MODELS, dataset_label,
-                                decimals_for, fmt, is_present, metric_label, model_label)
-from bench.report.notes import _is_complete, coverage_notes, weights_notes
-from bench.report.render import Cell, Table, tex_escape, to_html, to_latex, to_markdown  # noqa: F401
+from bench.report.labels import BASELINE_MODEL, REFERENCE_MODELS, dataset_label, is_present, metric_label, model_label
+from bench.report.order import order_rows
+from bench.report.tables.columns import (COST_COLUMNS, arrow, cost_columns, cost_note, decimals_for, fmt,
+                                         metric_columns)
+from bench.report.tables.notes import coverage_notes, is_complete, weights_notes
+from bench.report.tables.render import Cell, Table, to_latex, to_markdown
 
 MARK_RULE = ("Bold: best, underlined: second best per dataset among the compared methods that cover "
              "the same images (the rainy input and the ground truth are references, not ranked); values "
@@ -35,37 +37,7 @@ COMMON_SUBSET_RULE = ("--common-subset: every row of a dataset is restricted to 
 DELTA_RULE = "(±x): difference to the rainy input on the same dataset, from unrounded means."
 
 
-# --- which columns ------------------------------------------------------------------------------
-
-def metric_columns(lb, metrics: Iterable[str] | None = None) -> list[str]:
-    """Metric columns present in the table: measures first, then task metrics, in ``lb.columns`` order."""
-    present = [m for m, info in lb.columns.items()
-               if m in lb.table.columns and getattr(info, "kind", "measure") != "cost"]
-    if metrics is not None:
-        missing = [m for m in metrics if m not in present]
-        if missing:
-            raise KeyError(f"leaderboard has no column(s) {missing}; it has {present}")
-        return list(metrics)
-    return sorted(present, key=lambda m: (getattr(lb.columns[m], "kind", "measure") != "measure",
-                                          present.index(m)))
-
-
-def cost_columns(lb) -> list[str]:
-    return [c for c in COST_COLUMNS if c in lb.table.columns and lb.table[c].notna().any()]
-
-
-def arrow(info) -> str:
-    return "↑" if info.higher_is_better else "↓"
-
-
-def cost_note(lb, column: str) -> str:
-    """The store's own description of a cost column when it has one, else ours."""
-    label, scale, _, fallback = COST_COLUMNS[column]
-    info = lb.columns.get(column)
-    if info is None or not is_present(getattr(info, "protocol", None)):
-        return fallback
-    return f"{label}: {info.protocol}" + (" (millions)" if scale == 1e-6 else "")
-
+# --- notes -------------------------------------------------------------------------------------
 
 def protocol_notes(lb, metrics: Iterable[str]) -> list[str]:
     notes = []
@@ -104,7 +76,7 @@ def column_marks(lb, block: pd.DataFrame, column: str, decimals: int | None = No
 
     Ranked: compared methods (not ``REFERENCE_MODELS``) whose row is complete (covers the same image
     set as the others, ``block["complete"]``; rows without that column count as complete). Plain
-    rule: dense ranking at the printed precision. With ``stats`` (bench.report.analysis.Analysis)
+    rule: dense ranking at the printed precision. With ``stats`` (bench.report.stats.analysis.Analysis)
     its significance-aware marks replace it; rows that are not ranked never get a mark either way."""
     info = lb.columns[column]
     dec = decimals if decimals is not None else decimals_for(getattr(info, "value_range", None))
@@ -117,13 +89,6 @@ def column_marks(lb, block: pd.DataFrame, column: str, decimals: int | None = No
         keys = [None if k is None or (isinstance(k, float) and pd.isna(k)) else k for k in block["model_key"]]
         marks = stats.table_marks(dataset, keys, column, marks)
     return [mk if ok else None for mk, ok in zip(marks, eligible)]
-
-
-def _model_order(df: pd.DataFrame) -> pd.DataFrame:
-    """rainy first, compared methods by label, clean last."""
-    rank = df["model"].map(lambda m: 0 if m == "rainy" else 2 if m == "clean" else 1)
-    labels = [model_label(m, v) for m, v in zip(df["model"], df["variant"])]
-    return df.assign(_r=rank.values, _l=labels).sort_values(["_r", "_l"]).drop(columns=["_r", "_l"])
 
 
 def _datasets(lb, datasets: Iterable[str] | None) -> list[str]:
@@ -153,9 +118,9 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
                       deltas: bool = True, costs: bool = True, title: str = "Leaderboard",
                       stats=None, ci: bool = False) -> Table:
     """One row per model × dataset, grouped by dataset; images, metrics, then cost columns.
-    ``stats``: a bench.report.analysis.Analysis; its significance marks replace the plain ranking and
+    ``stats``: a bench.report.stats.analysis.Analysis; its significance marks replace the plain ranking and
     ``ci`` adds "± half-width" to each value."""
-    from bench.report.published import ReportColumns
+    from bench.report.tables.published import ReportColumns
 
     metrics = metric_columns(lb, metrics)
     costs_cols = cost_columns(lb) if costs else []
@@ -169,7 +134,7 @@ def leaderboard_table(lb, *, datasets: Iterable[str] | None = None, metrics: Ite
     rows, sections = [], []
     shown = _datasets(lb, datasets)
     for dataset in shown:
-        block = _model_order(lb.table[lb.table["dataset"] == dataset])
+        block = order_rows(lb.table[lb.table["dataset"] == dataset])
         base = block[block["model"] == BASELINE_MODEL]
         cols: list[list[Cell]] = []
         for m in metrics:
@@ -201,7 +166,7 @@ def _images_cell(r) -> Cell:
     if pd.isna(r["images"]):
         return Cell("–")
     n = str(int(r["images"]))
-    if not _is_complete(r):
+    if not is_complete(r):
         total = r.get("compared_images")
         if total is None or pd.isna(total):
             total = int(r["images"]) + int(r.get("left_out", 0) or 0)
@@ -232,7 +197,7 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
     datasets, metrics = _datasets(lb, datasets), metric_columns(lb, metrics)
     variants = dict(variants or {})
     if models is None:
-        models = list(dict.fromkeys(_model_order(lb.table[lb.table["dataset"].isin(datasets)])["model"]))
+        models = list(dict.fromkeys(order_rows(lb.table[lb.table["dataset"].isin(datasets)])["model"]))
     models = list(models)
     picked = {}  # (model, dataset) -> row or None
     used = []
@@ -247,7 +212,7 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
     columns: list[list[Cell]] = []
     for d in datasets:
         base = picked.get((BASELINE_MODEL, d))
-        block = pd.DataFrame([{"model": x, "complete": True if picked[x, d] is None else _is_complete(picked[x, d]),
+        block = pd.DataFrame([{"model": x, "complete": True if picked[x, d] is None else is_complete(picked[x, d]),
                                "model_key": None if picked[x, d] is None else picked[x, d]["model_key"],
                                **{m: (None if picked[x, d] is None else picked[x, d][m]) for m in metrics}}
                               for x in models])
@@ -259,7 +224,7 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
             b = None if base is None else base[m]
             columns.append([Cell(fmt(v, dec), mk, _delta_text(v, b, dec) if deltas and x != BASELINE_MODEL else None)
                             for v, mk, x in zip(vals, marks, models)])
-    partial = {m for (m, d), r in picked.items() if r is not None and not _is_complete(r)}
+    partial = {m for (m, d), r in picked.items() if r is not None and not is_complete(r)}
     rows = [[Cell(model_label(m) + ("†" if m in partial else ""))] + [c[i] for c in columns]
             for i, m in enumerate(models)]
     headers = ["Model"] + [f"{metric_label(m)} {arrow(lb.columns[m])}" for _ in datasets for m in metrics]
@@ -276,18 +241,18 @@ def paper_table(lb, *, datasets: Iterable[str], metrics: Iterable[str] = ("psnr_
 
 def csv_frame(lb, dataset: str | None = None) -> pd.DataFrame:
     """The leaderboard as stored values (no rounding) with its ``protocol`` column: the same frame
-    ``bench run`` writes (bench/report/frames.py)."""
-    from bench.report.frames import leaderboard_frame
-    from bench.report.published import add_to_frame
+    ``bench run`` writes (bench/report/tables/frames.py)."""
+    from bench.report.tables.frames import leaderboard_frame
+    from bench.report.tables.published import add_to_frame
 
     df = leaderboard_frame(lb)
-    # per-dataset CSVs also carry the published figures and Δ (bench/report/published.py)
+    # per-dataset CSVs also carry the published figures and Δ (bench/report/tables/published.py)
     return df if dataset is None else add_to_frame(df[df["dataset"] == dataset])
 
 
 def write_csvs(lb, out_dir: str | Path) -> list[Path]:
     """``leaderboard.csv`` (every row) and ``leaderboard_<dataset>.csv`` (one per dataset)."""
-    from bench.report.frames import write_csv
+    from bench.report.tables.frames import write_csv
 
     out_dir = Path(out_dir)
     paths = [write_csv(csv_frame(lb), out_dir / "leaderboard.csv")]

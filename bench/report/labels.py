@@ -1,12 +1,13 @@
-"""Display names and number formats for reports: presentation data only, no logic about results."""
+"""Display labels for reports: models (their ``ModelSpec.title``), datasets and metrics.
+
+Presentation only, no logic about results. A model's label is the ``title`` of its registry
+entry (bench/models), so a new model is labelled where it is defined.
+"""
 from __future__ import annotations
 
+import functools
 import math
 
-MODEL_NAMES = {
-    "rainy": "Rainy input", "clean": "Ground truth", "prenet": "PReNet", "sapnet": "SAPNet",
-    "nlcl": "NLCL", "drdnet": "DRD-Net", "semi-drdnet": "Semi-DRDNet", "rdmc": "RDMC",
-}
 DATASET_NAMES = {
     "rain100h": "Rain100H", "rain100l": "Rain100L", "rain1400": "Rain1400", "rain200h": "Rain200H",
     "raincityscapes": "RainCityscapes", "spa": "SPA-Data", "real-internet147": "Internet-Data",
@@ -23,16 +24,20 @@ TASK_METRIC_LABELS = {"map50_95": "mAP50-95", "map50": "mAP50", "miou": "mIoU", 
 REFERENCE_MODELS = ("rainy", "clean")
 BASELINE_MODEL = "rainy"
 
-# Cost columns the leaderboard carries when known: (label, scale applied before printing, decimals, note)
-COST_COLUMNS = {
-    "params": ("Params (M)", 1e-6, 3, "Params: trainable parameters, millions"),
-    "gflops": ("GFLOPs", 1.0, 2, "GFLOPs: multiply-adds ×2 per image, as stored in the models table"),
-    "ms_per_image": ("ms/image", 1.0, 1, "ms/image: mean forward time per image, as stored in the models table"),
-}
+
+@functools.lru_cache(maxsize=None)
+def model_title(model: str) -> str:
+    """The registered model's ``title``; the bare name for a model the registry does not know
+    (a store written by another version, a plugin that is not installed here)."""
+    from bench.models import MODELS
+
+    if model not in MODELS:
+        return model
+    return getattr(MODELS.load(model), "title", None) or model
 
 
 def model_label(model: str, variant: str | None = None) -> str:
-    name = MODEL_NAMES.get(model, model)
+    name = model_title(model)
     return f"{name} ({variant})" if is_present(variant) else name
 
 
@@ -57,16 +62,3 @@ def is_present(value) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return False
     return str(value) != ""
-
-
-def decimals_for(value_range: tuple[float, float] | None) -> int:
-    """Scores in [0, 1] (SSIM, mAP) print with 4 decimals, everything else (dB, NIQE) with 2."""
-    if value_range is not None and value_range[1] is not None and float(value_range[1]) <= 1.0:
-        return 4
-    return 2
-
-
-def fmt(value, decimals: int) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{float(value):.{decimals}f}"

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from bench.columns import ColumnInfo
-from bench.report.names import REFERENCE_MODELS
+from bench.report.labels import REFERENCE_MODELS
 from bench.store import IMAGE_UNIT, Store
 from bench.units import UnitInfo, split_unit
 

@@ -2,7 +2,7 @@
 
 ``analyse(store, lb)`` gathers, per dataset, the per-image values of every measure (through
 ``Store.per_image``) and a reweightable scorer for every downstream score (through
-``Store.predictions`` / ``Store.labels``, bench/report/scorers.py), then asks bench/report/stats.py
+``Store.predictions`` / ``Store.labels``, bench/report/stats/scorers.py), then asks bench/report/stats/ (intervals.py, comparisons.py)
 for a bootstrap interval per row and for the marks of each column. Nothing here runs a model.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bench.report import stats
-from bench.report.names import REFERENCE_MODELS
+from bench.report.stats import comparisons, intervals
+from bench.report.labels import REFERENCE_MODELS
 from bench.store import IMAGE_UNIT
 
 
@@ -75,14 +75,14 @@ class DatasetData:
 
 @dataclass
 class Analysis:
-    settings: stats.Settings
+    settings: intervals.Settings
     data: dict[str, DatasetData]
     intervals: pd.DataFrame            # dataset, model_key, metric, value, lo, hi, n, method
     marks: dict[tuple[str, str], dict[str, str]]
     comparisons: pd.DataFrame
     higher: dict[str, bool]
 
-    def interval(self, dataset: str, model_key: str, metric: str) -> stats.Interval | None:
+    def interval(self, dataset: str, model_key: str, metric: str) -> intervals.Interval | None:
         return self._index.get((dataset, model_key, metric))
 
     def table_marks(self, dataset: str, keys: list[str], metric: str, fallback: list) -> list:
@@ -101,20 +101,20 @@ class Analysis:
         return f" ± {iv.half:.{decimals}f}"
 
     def notes(self) -> list[str]:
-        return [stats.MARK_RULE, "Intervals: " + self.settings.text() + "; dataset-level scores (mAP, mIoU) "
+        return [comparisons.MARK_RULE, "Intervals: " + self.settings.text() + "; dataset-level scores (mAP, mIoU) "
                 "are rescored on each resampled image set from the per-image COCOeval matches / confusion "
                 "matrices computed once; ± is half the interval width (leaderboard_ci.csv has both ends)."]
 
     def __post_init__(self):
-        self._index = {(r.dataset, r.model_key, r.metric): stats.Interval(r.value, r.lo, r.hi, r.n, r.method)
+        self._index = {(r.dataset, r.model_key, r.metric): intervals.Interval(r.value, r.lo, r.hi, r.n, r.method)
                        for r in self.intervals.itertuples()}
 
 
 def collect(store, lb) -> dict[str, DatasetData]:
     """Per-image values and task scorers of every leaderboard row, over the images the row covers
-    (the coverage rule, bench/report/leaderboard.py); tasks rebuilt from the store's units table."""
-    from bench.report.leaderboard import task_from_units
-    from bench.report.scorers import task_scorer
+    (the coverage rule, bench/report/tables/leaderboard.py); tasks rebuilt from the store's units table."""
+    from bench.report.tables.leaderboard import task_from_units
+    from bench.report.stats.scorers import task_scorer
 
     raw = lb.per_image if lb.per_image is not None and not lb.per_image.empty else store.per_image()
     values = raw[raw["error"].isna() & (raw["unit"] != IMAGE_UNIT) & raw["value"].notna()]
@@ -163,7 +163,7 @@ def collect(store, lb) -> dict[str, DatasetData]:
     return out
 
 
-def analyse(store, lb, settings: stats.Settings = stats.DEFAULT) -> Analysis:
+def analyse(store, lb, settings: intervals.Settings = intervals.DEFAULT) -> Analysis:
     data = collect(store, lb)
     higher = {m: info.higher_is_better for m, info in lb.columns.items()}
     rows, comps, marks = [], [], {}
@@ -172,10 +172,10 @@ def analyse(store, lb, settings: stats.Settings = stats.DEFAULT) -> Analysis:
             source = d.measures.get(metric) or d.scorers.get(metric)
             for key in source:
                 if metric in d.measures:
-                    iv = stats.mean_interval(d.measures[metric][key].to_numpy(), settings)
+                    iv = intervals.mean_interval(d.measures[metric][key].to_numpy(), settings)
                 else:
                     sc = d.scorers[metric][key]
-                    iv = stats.resampled_interval(sc.n, lambda w, sc=sc: sc.values(w)[metric], settings)
+                    iv = intervals.resampled_interval(sc.n, lambda w, sc=sc: sc.values(w)[metric], settings)
                 rows.append({"dataset": dataset, "model_key": key, "model": d.rows[key][0],
                              "variant": d.rows[key][1], "metric": metric, "value": iv.value, "lo": iv.lo,
                              "hi": iv.hi, "n": iv.n, "method": iv.method})
@@ -183,12 +183,12 @@ def analyse(store, lb, settings: stats.Settings = stats.DEFAULT) -> Analysis:
             if len(keys) < 2:
                 continue
             ids = d.common_ids(metric, keys)
-            found: list[stats.Comparison] = []
+            found: list[comparisons.Comparison] = []
             if metric in d.measures:
-                marks[dataset, metric] = stats.significance_marks(
+                marks[dataset, metric] = comparisons.significance_marks(
                     {k: d.measures[metric][k].loc[ids] for k in keys}, higher.get(metric, True), settings, found)
             else:
-                marks[dataset, metric] = stats.significance_marks_resampled(
+                marks[dataset, metric] = comparisons.significance_marks_resampled(
                     len(ids), {k: d.statistic(metric, k, ids) for k in keys}, higher.get(metric, True),
                     settings, found)
             comps += [{"dataset": dataset, "metric": metric, "a": c.a, "b": c.b, "n": c.n, "diff": c.diff,

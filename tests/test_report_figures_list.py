@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 
 from bench.cli import build_parser, main
-from bench.report.figures import load_specs
+from bench.report.figures.specs import load_specs
 from run_helpers import crop_pair, run
 
 

@@ -20,8 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.imageio import ImageError, read_rgb  # noqa: E402
-from bench.report.names import dataset_label  # noqa: E402
-from bench.report.plots import save  # noqa: E402
+from bench.report.labels import dataset_label  # noqa: E402
+from bench.report.figures.plots import save  # noqa: E402
 
 OutputPath = Callable[[str, str, str], Path]
 Fallback = Callable[[str, str, str], "np.ndarray | None"]

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.report import grids, plots, tables
-from bench.report.names import dataset_label, model_label
+from bench.report.figures import grids, plots
+from bench.report.figures.sources import dataset_fallback, oracle_models, output_path_for, sample_ids
+from bench.report.figures.specs import has_task
+from bench.report.tables import layouts
+from bench.report.tables.render import to_latex, to_markdown
+from bench.report.labels import dataset_label, model_label
 from bench.units import split_unit
 
 
@@ -36,16 +40,16 @@ def paper_table(spec, ctx) -> tuple[list[Path], list[str]]:
     if not metrics:
         raise ValueError(f"none of the metrics {_param(spec, 'metrics', spec.needs.measures, list)} is in the store")
     models = [m.partition("@")[0] for m in spec.needs.models] or None
-    t = tables.paper_table(ctx.lb, datasets=datasets, metrics=metrics, models=models,
+    t = layouts.paper_table(ctx.lb, datasets=datasets, metrics=metrics, models=models,
                            variants=_param(spec, "variants", None, dict),
                            deltas=bool(_param(spec, "deltas", False)), title=spec.title or spec.name)
     if spec.source:
         t.notes.append(f"Layout of: {spec.source}")
     md, tex = ctx.figures_dir / f"{spec.name}.md", ctx.figures_dir / f"{spec.name}.tex"
     md.parent.mkdir(parents=True, exist_ok=True)
-    md.write_text(tables.to_markdown(t), encoding="utf-8")
-    tex.write_text(tables.to_latex(t), encoding="utf-8")
-    print(tables.to_markdown(t))
+    md.write_text(to_markdown(t), encoding="utf-8")
+    tex.write_text(to_latex(t), encoding="utf-8")
+    print(to_markdown(t))
     return [md, tex], notes
 
 
@@ -74,8 +78,6 @@ def bars(spec, ctx) -> tuple[list[Path], list[str]]:
 
 def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
     """rainy | each model | clean on a few images, zoomed crops, the task's predictions drawn on."""
-    from bench.report.build import dataset_fallback, output_path_for, sample_ids
-
     dataset = _param(spec, "dataset", spec.needs.datasets[0] if spec.needs.datasets else None, str)
     if dataset is None or not (ctx.lb.table["dataset"] == dataset).any():
         raise ValueError(f"no records for dataset {dataset!r}")
@@ -84,7 +86,7 @@ def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
     for m in spec.needs.models:
         name, _, variant = m.partition("@")
         try:
-            row = tables.pick_row(block, name, dataset, variant or None)
+            row = layouts.pick_row(block, name, dataset, variant or None)
         except ValueError as e:
             notes.append(str(e))
             row = None
@@ -98,17 +100,14 @@ def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
     images = _param(spec, "images", 2, (int, list))
     ids = [str(i) for i in images] if isinstance(images, list) else sample_ids(ctx.lb, dataset, images)
     task = _param(spec, "task", None, str)
-    from bench.report.figures import has_task
-
     with_task = {c.model_key for c in columns if task and has_task(ctx.store, c.model_key, dataset, task)}
     notes += [f"{c.label}: no stored {task} predictions on {dataset}" for c in columns
               if task and c.model_key not in with_task]
     prediction = _task_prediction(ctx.store, task, dataset) if with_task else None
-    oracle = {r["model_key"]: r["model"] for _, r in block.iterrows() if r["model"] in ("rainy", "clean")}
     crops = _param(spec, "crops", None, list)
     paths, missing = grids.comparison_grid(
         [(dataset, i) for i in ids], columns, output_path_for(ctx.out), ctx.figures_dir / spec.name,
-        fallback=dataset_fallback(ctx.data_root, oracle), prediction=prediction,
+        fallback=dataset_fallback(ctx.data_root, oracle_models(block)), prediction=prediction,
         crops=[tuple(c) for c in crops] if crops else None, zoom=bool(_param(spec, "zoom", True)),
         title=spec.title or f"{dataset_label(dataset)}", min_score=float(_param(spec, "min_score", 0.25)))
     # per-image "no stored prediction" lines add nothing for a column that has none at all

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report.leaderboard import Leaderboard, protocol_text
+from bench.report.tables.leaderboard import Leaderboard, protocol_text
 from bench.store import IMAGE_UNIT
 
 

@@ -5,7 +5,7 @@
 on the images that the model, the rainy input and the ground truth all have: 0 = no better than
 the rainy input, 1 = as good as the clean image, < 0 = worse than doing nothing. For a
 dataset-level score (mAP, mIoU) the three scores are recomputed on each bootstrap resample of
-images (bench/report/scorers.py); for a per-image measure they are means. Interval:
+images (bench/report/stats/scorers.py); for a per-image measure they are means. Interval:
 ``scipy.stats.bootstrap`` over images (BCa, seeded; percentile where BCa is undefined).
 Full-reference measures are left out by default: their clean value is the identity (PSNR cap),
 not a drop to recover.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bench.report import stats
+from bench.report.stats import intervals
 
 FULL_REFERENCE = ("psnr", "ssim", "lpips")
 
@@ -45,7 +45,7 @@ def share(model, rainy, clean):
         return np.where(gap != 0, (model - rainy) / np.where(gap != 0, gap, 1.0), np.nan)
 
 
-def recovery(d, key: str, metric: str, settings: stats.Settings = stats.DEFAULT) -> Recovery | None:
+def recovery(d, key: str, metric: str, settings: intervals.Settings = intervals.DEFAULT) -> Recovery | None:
     rainy, clean = d.key_of("rainy"), d.key_of("clean")
     source = d.measures.get(metric) or d.scorers.get(metric) or {}
     if rainy is None or clean is None or not {key, rainy, clean} <= set(source):
@@ -54,7 +54,7 @@ def recovery(d, key: str, metric: str, settings: stats.Settings = stats.DEFAULT)
     if len(ids) < 2:
         return None
     fm, fr, fc = (d.statistic(metric, k, ids) for k in (key, rainy, clean))
-    iv = stats.resampled_interval(len(ids), lambda w: share(fm(w), fr(w), fc(w)), settings)
+    iv = intervals.resampled_interval(len(ids), lambda w: share(fm(w), fr(w), fc(w)), settings)
     ones = np.ones((1, len(ids)))
     return Recovery(d.dataset, key, metric, iv.value, iv.lo, iv.hi, len(ids),
                     float(fm(ones)[0]), float(fr(ones)[0]), float(fc(ones)[0]),
@@ -68,7 +68,7 @@ def default_metrics(d) -> list[str]:
             + [m for m in d.measures if not any(m.startswith(p) for p in FULL_REFERENCE)])
 
 
-def all_recoveries(data: dict, settings: stats.Settings = stats.DEFAULT,
+def all_recoveries(data: dict, settings: intervals.Settings = intervals.DEFAULT,
                    metrics: list[str] | None = None) -> list[Recovery]:
     out = []
     for d in data.values():

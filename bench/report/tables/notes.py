@@ -7,10 +7,10 @@ from typing import Iterable
 
 import pandas as pd
 
-from bench.report.names import dataset_label, model_label
+from bench.report.labels import dataset_label, model_label
 
 
-def _is_complete(r) -> bool:
+def is_complete(r) -> bool:
     return bool(r["complete"]) if "complete" in r and pd.notna(r["complete"]) else True
 
 
@@ -30,7 +30,7 @@ def coverage_notes(lb, datasets: Iterable[str] | None = None, limit: int = 5) ->
             total = int(r["images"]) + len(grp)
             shown = "; ".join(f"{i}: {w}" for i, w in list(zip(grp["image_id"], grp["reason"]))[:limit])
             more = f"; … {len(grp) - limit} more in per_image.csv" if len(grp) > limit else ""
-            mark = "" if _is_complete(r) else "† "
+            mark = "" if is_complete(r) else "† "
             notes.append(f"{mark}{model_label(r['model'], r['variant'])} on {dataset_label(ds)}: {len(grp)} of {total} "
                          f"images left out of the row ({shown}{more}).")
     notes += deviation_notes(lb, datasets, limit)
@@ -56,7 +56,7 @@ def deviation_notes(lb, datasets: Iterable[str] | None = None, limit: int = 5) -
 
 def weights_notes(lb, datasets: Iterable[str] | None = None) -> list[str]:
     """One line per model whose weights need saying (own-trained budget, third-party copy)."""
-    from bench.report.names import model_label
+    from bench.report.labels import model_label
 
     notes = getattr(lb, "weights_notes", {}) or {}
     t = lb.table

@@ -1,5 +1,5 @@
 """Render a ``Table`` (cells with best/second/tied marks, notes, dataset sections) as Markdown,
-LaTeX (booktabs) or HTML. What goes in the table is decided in bench/report/tables.py."""
+LaTeX (booktabs) or HTML. What goes in the table is decided in bench/report/tables/layouts.py."""
 from __future__ import annotations
 
 import html

@@ -56,7 +56,7 @@ def friedman(matrix: pd.DataFrame, higher_is_better: bool, alpha: float = 0.05, 
 
 def dataset_matrix(lb, metric: str, models: list[str] | None = None) -> pd.DataFrame:
     """datasets × model labels (rows of the leaderboard), reference rows left out."""
-    from bench.report.names import REFERENCE_MODELS, model_label
+    from bench.report.labels import REFERENCE_MODELS, model_label
 
     t = lb.table[~lb.table["model"].isin(REFERENCE_MODELS)]
     if models:
@@ -67,7 +67,7 @@ def dataset_matrix(lb, metric: str, models: list[str] | None = None) -> pd.DataF
 
 def image_matrix(d, metric: str) -> pd.DataFrame:
     """images × model labels for one dataset's per-image measure (reference rows left out)."""
-    from bench.report.names import model_label
+    from bench.report.labels import model_label
 
     cols = {model_label(*d.rows[k]): d.measures[metric][k] for k in d.eligible() if k in d.measures.get(metric, {})}
     return pd.DataFrame(cols)

@@ -1,6 +1,6 @@
 """Statistics figures: restoration-vs-utility scatter with rank labels and correlation intervals,
 recovery-share bars with intervals, critical-difference diagram; and their `bench figures` kinds
-(registered in bench/report/figures.py FIGURE_KINDS)."""
+(registered in bench/report/figures/specs.py FIGURE_KINDS)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.report import stats
-from bench.report.names import dataset_label, metric_label, model_label
+from bench.report.stats import intervals
+from bench.report.labels import dataset_label, metric_label, model_label
 
 
 def _plt():
@@ -21,7 +21,7 @@ def _plt():
 
 
 def _save(fig, stem: Path) -> list[Path]:
-    from bench.report.plots import save
+    from bench.report.figures.plots import save
 
     return save(fig, stem)
 
@@ -106,13 +106,13 @@ def recovery_bars(frame: pd.DataFrame, metric: str, label_of, stem: Path) -> lis
 
 # --- bench figures kinds ------------------------------------------------------------------------
 
-def _settings(spec) -> stats.Settings:
-    return stats.Settings(seed=int(spec.params.get("seed", stats.SEED)),
-                          n_resamples=int(spec.params.get("resamples", stats.N_RESAMPLES)))
+def _settings(spec) -> intervals.Settings:
+    return intervals.Settings(seed=int(spec.params.get("seed", intervals.SEED)),
+                          n_resamples=int(spec.params.get("resamples", intervals.N_RESAMPLES)))
 
 
 def _data(spec, ctx):
-    from bench.report.analysis import collect
+    from bench.report.stats.analysis import collect
 
     data = collect(ctx.store, ctx.lb)
     wanted = spec.needs.datasets or list(data)
@@ -129,17 +129,17 @@ def _label_of(d):
 def _interval_of(d, settings):
     def f(key, metric):
         if metric in d.measures and key in d.measures[metric]:
-            return stats.mean_interval(d.measures[metric][key].to_numpy(), settings)
+            return intervals.mean_interval(d.measures[metric][key].to_numpy(), settings)
         if metric in d.scorers and key in d.scorers[metric]:
             sc = d.scorers[metric][key]
-            return stats.resampled_interval(sc.n, lambda w: sc.values(w)[metric], settings)
+            return intervals.resampled_interval(sc.n, lambda w: sc.values(w)[metric], settings)
         return None
     return f
 
 
 def correlation_kind(spec, ctx) -> tuple[list[Path], list[str]]:
     """params: x (restoration measure, default psnr_y), y (downstream score), seed, resamples."""
-    from bench.report import correlation
+    from bench.report.stats import correlation
 
     x, y = str(spec.params.get("x", "psnr_y")), spec.params.get("y")
     settings, higher = _settings(spec), {m: i.higher_is_better for m, i in ctx.lb.columns.items()}
@@ -167,7 +167,7 @@ def correlation_kind(spec, ctx) -> tuple[list[Path], list[str]]:
 
 def recovery_kind(spec, ctx) -> tuple[list[Path], list[str]]:
     """params: metric (default: the first downstream score found), seed, resamples."""
-    from bench.report import recovery
+    from bench.report.stats import recovery
 
     data, settings = _data(spec, ctx), _settings(spec)
     metric = spec.params.get("metric") or next((m for d in data.values() for m in d.scorers
@@ -187,7 +187,7 @@ def recovery_kind(spec, ctx) -> tuple[list[Path], list[str]]:
 def critical_difference_kind(spec, ctx) -> tuple[list[Path], list[str]]:
     """params: metric (default psnr_y). ≥ 3 datasets: blocks = datasets; else blocks = the images
     of each dataset (one diagram per dataset, said in the title)."""
-    from bench.report import ranking
+    from bench.report.stats import ranking
 
     metric = str(spec.params.get("metric", "psnr_y"))
     info = ctx.lb.columns.get(metric)

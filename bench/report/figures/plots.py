@@ -15,9 +15,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from bench.report.names import (REFERENCE_MODELS, dataset_label, is_present, metric_label,  # noqa: E402
+from bench.report.labels import (REFERENCE_MODELS, dataset_label, is_present, metric_label,  # noqa: E402
                                 model_label)
-from bench.report.tables import arrow, metric_columns  # noqa: E402
+from bench.report.order import order_rows  # noqa: E402
+from bench.report.tables.columns import arrow, metric_columns  # noqa: E402
 
 DPI = 130
 
@@ -47,18 +48,12 @@ def _row_label(row) -> str:
     return model_label(row["model"], row["variant"])
 
 
-def _ordered(df: pd.DataFrame) -> pd.DataFrame:
-    rank = df["model"].map(lambda m: 0 if m == "rainy" else 2 if m == "clean" else 1)
-    return df.assign(_r=rank.values, _l=[_row_label(r) for _, r in df.iterrows()]) \
-             .sort_values(["_r", "_l"]).drop(columns=["_r", "_l"])
-
-
 # --- bars ---------------------------------------------------------------------------------------
 
 def bars(lb, metric: str, stem: str | Path) -> list[Path]:
     """Grouped bars: one group per dataset, one bar per model (rainy and clean drawn hatched)."""
     info = lb.columns[metric]
-    df = _ordered(_drop_capped(lb.table[lb.table[metric].notna()], lb, metric))
+    df = order_rows(_drop_capped(lb.table[lb.table[metric].notna()], lb, metric))
     if df.empty:
         raise ValueError(f"no values for {metric!r} in the leaderboard")
     df = df.assign(_label=[_row_label(r) for _, r in df.iterrows()])
@@ -110,7 +105,7 @@ def quality_vs_utility(lb, x: str, y: str, stem: str | Path, datasets: Iterable[
         raise ValueError(f"no dataset has both {x!r} and {y!r}")
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.4 * len(datasets), 3.6), squeeze=False)
     for ax, d in zip(axes[0], datasets):
-        block = _ordered(df[df["dataset"] == d])
+        block = order_rows(df[df["dataset"] == d])
         for k, (_, r) in enumerate(block.iterrows()):
             ref = r["model"] in REFERENCE_MODELS
             ax.scatter(r[x], r[y], s=40, marker="s" if ref else "o", color="gray" if ref else f"C{k % 10}",
@@ -162,7 +157,7 @@ def distributions(per_image: pd.DataFrame, metric: str, stem: str | Path, kind: 
     fig, axes = plt.subplots(1, len(datasets), figsize=(max(4.0, 0.9 * df["model_key"].nunique() + 1.5)
                                                         * len(datasets), 3.6), squeeze=False)
     for ax, d in zip(axes[0], datasets):
-        block = _ordered(df[df["dataset"] == d].assign(variant=lambda x: x["variant"].where(
+        block = order_rows(df[df["dataset"] == d].assign(variant=lambda x: x["variant"].where(
             x["variant"].map(is_present), None)))
         keys = list(dict.fromkeys(block["model_key"]))
         data = [block.loc[block["model_key"] == k, metric].to_numpy(float) for k in keys]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bench.report import stats
+from bench.report.stats import intervals
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _rho_tau(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.stack([rho, kendall_tau_b(x, y)])
 
 
-def _interval(n: int, statistic, settings: stats.Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _interval(n: int, statistic, settings: intervals.Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Point value on all images and percentile bootstrap interval (NaN resamples left out);
     ``statistic(idx [B, n]) -> [outputs, B]``."""
     import scipy.stats
@@ -98,7 +98,7 @@ def _interval(n: int, statistic, settings: stats.Settings) -> tuple[np.ndarray, 
     return full, lo, hi
 
 
-def method_text(settings: stats.Settings) -> str:
+def method_text(settings: intervals.Settings) -> str:
     return (f"Spearman ρ / Kendall τ-b, {settings.confidence:.0%} percentile bootstrap over images "
             f"(scipy.stats.bootstrap, {settings.n_resamples} resamples, seed {settings.seed})")
 
@@ -114,7 +114,7 @@ def _keys_for(d, xs, ys, keys):
 
 
 def across_models(d, xs: list[str], ys: list[str], higher: dict[str, bool],
-                  settings: stats.Settings = stats.DEFAULT, keys: list[str] | None = None) -> list[Correlation]:
+                  settings: intervals.Settings = intervals.DEFAULT, keys: list[str] | None = None) -> list[Correlation]:
     """Every (x, y) pair on one dataset, from one bootstrap (all models rescored per resample)."""
     keys = _keys_for(d, xs, ys, keys)
     if len(keys) < 3:
@@ -126,7 +126,7 @@ def across_models(d, xs: list[str], ys: list[str], higher: dict[str, bool],
     pairs = [(x, y) for y in ys for x in xs]
 
     def statistic(idx):
-        w = stats.weights_of(idx, len(ids))
+        w = intervals.weights_of(idx, len(ids))
         vals = {m: np.stack([g(w) for g in fs], axis=-1) for m, fs in f.items()}    # [B, k]
         return np.concatenate([_sign(x, y, higher) * _rho_tau(vals[x], vals[y]) for x, y in pairs])
     full, lo, hi = _interval(len(ids), statistic, settings)
@@ -141,7 +141,7 @@ def across_models(d, xs: list[str], ys: list[str], higher: dict[str, bool],
 
 
 def per_image(d, xs: list[str], ys: list[str], higher: dict[str, bool],
-              settings: stats.Settings = stats.DEFAULT, keys: list[str] | None = None) -> list[Correlation]:
+              settings: intervals.Settings = intervals.DEFAULT, keys: list[str] | None = None) -> list[Correlation]:
     """Every (x, y) pair over (model, image) points; images with every value present."""
     keys = _keys_for(d, xs, ys, keys)
     if not keys:
@@ -182,7 +182,7 @@ RESTORATION = ("psnr_y", "ssim_y", "niqe", "psnr_rgb", "ssim_rgb", "psnr_y_uint8
 PRIMARY = ("_map50_95", "_miou")
 
 
-def all_correlations(data: dict, higher: dict[str, bool], settings: stats.Settings = stats.DEFAULT,
+def all_correlations(data: dict, higher: dict[str, bool], settings: intervals.Settings = intervals.DEFAULT,
                      measures: tuple[str, ...] = RESTORATION) -> list[Correlation]:
     """Each restoration measure against each primary downstream score (mAP50-95, mIoU), per dataset,
     across models and per image."""
