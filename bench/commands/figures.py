@@ -1,5 +1,6 @@
 """`bench figures [NAME ...] [--list]`: regenerate the named figures of configs/figures/
-(specs and what is missing: bench/report/figures/specs.py; drawing: bench/report/figures/kinds.py, stats_kinds.py)."""
+(specs and what is missing: bench/report/figures/specs.py; drawing: bench/report/figures/kinds.py and
+stats_kinds.py)."""
 from __future__ import annotations
 
 import argparse
@@ -9,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.registry import Registry
-from bench.report.figures.specs import (FIGURE_KINDS, FigureConfigError, describe_missing, load_specs,  # noqa: F401
-                                  missing_runs, run_command)
+from bench.report.figures.specs import (FIGURE_KINDS, FigureConfigError, describe_missing,  # noqa: F401
+                                        load_specs, missing_runs, run_command)
 
 
 # --- CLI ----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bench.report.labels import (REFERENCE_MODELS, dataset_label, is_present, metric_label,  # noqa: E402
-                                model_label)
+                                  model_label)
 from bench.report.order import order_rows  # noqa: E402
 from bench.report.tables.columns import arrow, metric_columns  # noqa: E402
 
