@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from bench.data.base import Sample
+from bench.errors import BadInput
 from bench.imageio import ImageError, read_rgb, to_tensor, to_uint8
 from bench.models.base import Batch, Derainer
 from bench.pipeline import prefetch
@@ -214,13 +215,20 @@ class PairRun:
         if w.sample.id in have:
             return
         shape = w.out_rgb.shape[:2]
+        error = None
         if slot.label_source == "gt":
-            payload = slot.task.gt_labels(w.sample, shape)
+            try:
+                payload = slot.task.gt_labels(w.sample, shape)
+            except BadInput as e:   # a malformed label file: one error record for (dataset, task, image), the rest goes on
+                payload, error = None, f"{slot.task.name} labels: {e}"
+                with self._lock:
+                    self.counts["errors"] += 1
+                    self.log.fail(self.pair.derainer.label, self.pair.ds, w.sample.id, error)
         else:  # pseudo: the same model on the clean image, computed once per dataset
             with self.log.stage(f"pseudo-labels {slot.task.name}"):
                 payload = slot.task.pseudo_labels(slot.task.predict([w.scored_clean])[0])
         source, i = slot.label_source, w.sample.id
-        ops.append(lambda st: st.put_label(pair.ds, slot.unit, i, source, payload, dataset_fp=pair.fp))
+        ops.append(lambda st: st.put_label(pair.ds, slot.unit, i, source, payload, error=error, dataset_fp=pair.fp))
         have.add(i)
 
     # --- records ------------------------------------------------------------------------------

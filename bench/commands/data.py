@@ -26,6 +26,11 @@ def _args_add(s) -> None:
     s.add_argument("--clean", help="glob of the clean images, relative to PATH; omit for a no-reference set")
     s.add_argument("--pair", help=r"pairing rule: REGEX (searched in both file stems) or RAINY_REGEX->CLEAN_REGEX "
                                   r"(e.g. 'input(\d+)->norain(\d+)'); equal groups pair. Default: equal stems")
+    s.add_argument("--labels", metavar="DIR", help="folder of YOLO label txt files matched to the rainy images by file "
+                                                  "stem (boxes 'cls cx cy w h' or polygons 'cls x1 y1 ...', "
+                                                  "normalised, COCO's 80 classes; a missing txt = no objects); "
+                                                  "relative to the working directory or PATH. The set is then "
+                                                  "scored against these labels, with or without --clean")
     s.add_argument("--description", default="")
     s.add_argument("--force", action="store_true", help="replace an existing dataset of that name")
 
@@ -243,9 +248,16 @@ def _add(args) -> int:
         print(f"bench data add: {target} exists; pass --force to replace it", file=sys.stderr)
         return 2
     path = Path(args.path).expanduser().resolve()
+    labels = None
+    if args.labels:
+        lab = Path(args.labels).expanduser()
+        if not lab.is_absolute() and not lab.is_dir():
+            lab = path / lab                     # not a folder from here: relative to the dataset folder
+        labels = str(lab.resolve())
     try:
         spec = UserDataset(name=args.name, path=str(path), rainy=args.rainy, clean=args.clean or None,
-                           pair=args.pair or None, description=args.description, source=str(target))
+                           pair=args.pair or None, description=args.description, source=str(target),
+                           labels=labels)
         ds = spec.find(_context(args))
     except (DatasetSpecError, LookupError) as e:
         print(f"bench data add: {e}", file=sys.stderr)
@@ -266,8 +278,23 @@ def _add(args) -> int:
         print(f"  - {s.error}")
     if len(bad) > 5:
         print(f"  ... {len(bad) - 5} more; `bench data verify {args.name}` lists them")
+    label_problems = _report_labels(samples) if labels else []
     print(f"run it: bench run --datasets {args.name} --models rainy")
-    return 1 if bad else 0
+    return 1 if bad or label_problems else 0
+
+
+def _report_labels(samples) -> list[str]:
+    """Print what the labels hold (read, unlabelled images, orphans) and each malformed file."""
+    from bench.data.verify import check_labels
+
+    notes, problems = check_labels(samples)
+    for line in notes:
+        print(f"  labels: {line}" if not line.startswith("labels:") else f"  {line}")
+    for line in problems:
+        print(f"  - {line}")
+    if problems:
+        print("  a malformed label file is one error record for its image when the set runs; the rest is scored")
+    return problems
 
 
 SUBCOMMANDS = {

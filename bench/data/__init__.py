@@ -23,6 +23,9 @@ DATASETS = Registry("dataset", {
     "coco8-rain": "bench.data.generated:COCO8_RAIN",
     "coco8-rain-heavy": "bench.data.generated:COCO8_RAIN_HEAVY",
     "cityscapes-sample-rain": "bench.data.generated:CITYSCAPES_SAMPLE_RAIN",
+    "coco-val128": "bench.data.generated:COCO_VAL128",
+    "coco-val128-rain-light": "bench.data.generated:COCO_VAL128_RAIN_LIGHT",
+    "coco-val128-rain-heavy": "bench.data.generated:COCO_VAL128_RAIN_HEAVY",
 })
 
 FOLDER_PREFIX = "folder:"

@@ -15,6 +15,8 @@ class Sample:
     clean: Path | None = None
     labels: Path | None = None          # per-image label file (YOLO txt, Cityscapes labelIds PNG, ...)
     label_format: str | None = None     # "yolo" | "cityscapes" | ... (see bench.downstream.labels)
+    polygons: Path | None = None        # YOLO-seg polygons kept beside the boxes in ``labels`` (COCO sets)
+    polygon_ids: str | None = None      # their class ids: None = as written, "coco-panoptic" = mapped to 0-79
     error: str | None = None            # a pairing/listing problem; the runner records it and moves on
 
 

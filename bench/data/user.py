@@ -2,10 +2,10 @@
 
 Two ways to state one (same options, same meaning):
 
-* ``bench data add NAME PATH --rainy GLOB [--clean GLOB] [--pair RULE]`` writes
+* ``bench data add NAME PATH --rainy GLOB [--clean GLOB] [--pair RULE] [--labels DIR]`` writes
   ``<config dir>/datasets/NAME.yaml`` (config dir: ``$BENCH_CONFIG``, default
   ``~/.config/derain-bench``); then ``--datasets NAME`` runs it.
-* ``folder:PATH?rainy=GLOB&clean=GLOB&pair=RULE`` on the command line, for a one-off run.
+* ``folder:PATH?rainy=GLOB&clean=GLOB&pair=RULE&labels=DIR`` on the command line, for a one-off run.
   Options follow the first ``?``, separated by ``&``; values are taken literally (no %-decoding,
   so ``+`` and ``\\d`` survive; a value cannot contain ``&``). Quote it in the shell.
 
@@ -19,6 +19,11 @@ GLOBs are relative to PATH (``**`` recurses). Pairing, by file stem (the name wi
 Groups made of digits compare as numbers (``012`` = ``12``). A rainy file without exactly one
 clean twin becomes an error record that names it; without ``clean`` the set is no-reference.
 
+Labels (``labels``: a folder, relative to PATH or absolute): YOLO txt files matched to the rainy
+images by file stem, boxes ``cls cx cy w h`` or polygons ``cls x1 y1 ...`` (normalised, COCO's 80
+classes). An image without a txt has no objects (YOLO's rule). A labelled set is scored against its
+labels (label source gt), with or without clean images.
+
 A dataset YAML is data only: read with ``yaml.safe_load``, unknown keys refused, nothing executed.
 """
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Iterator
 from bench.data.base import Dataset, DatasetNotFound, Sample
 from bench.imageio import IMAGE_SUFFIXES
 
-KEYS = ("path", "rainy", "clean", "pair", "description")
+KEYS = ("path", "rainy", "clean", "pair", "labels", "description")
 NAME_RX = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
@@ -63,6 +68,7 @@ class UserDataset:
     pair: str | None = None
     description: str = ""
     source: str = ""                 # the YAML it came from (messages)
+    labels: str | None = None        # folder of YOLO txt files, matched by stem
 
     def __post_init__(self):
         if not self.rainy:
@@ -95,8 +101,9 @@ class UserDataset:
         if not data.get("path"):
             raise DatasetSpecError(f"{path}: `path` (the dataset folder) is required")
         return cls(name=Path(path).stem, source=str(path), **{k: data.get(k) or "" for k in KEYS
-                                                             if k not in ("clean", "pair")},
-                   clean=data.get("clean") or None, pair=data.get("pair") or None)
+                                                             if k not in ("clean", "pair", "labels")},
+                   clean=data.get("clean") or None, pair=data.get("pair") or None,
+                   labels=data.get("labels") or None)
 
     @classmethod
     def from_folder_arg(cls, text: str) -> "UserDataset":
@@ -105,8 +112,9 @@ class UserDataset:
         opts: dict[str, str] = {}
         for part in filter(None, query.split("&")):
             key, eq, value = part.partition("=")
-            if not eq or key not in ("rainy", "clean", "pair"):
-                raise DatasetSpecError(f"folder:{text}: option {part!r} is not rainy=GLOB, clean=GLOB or pair=RULE")
+            if not eq or key not in ("rainy", "clean", "pair", "labels"):
+                raise DatasetSpecError(f"folder:{text}: option {part!r} is not rainy=GLOB, clean=GLOB, pair=RULE "
+                                       "or labels=DIR")
             opts[key] = value
         return cls(name=f"folder:{text}", path=path, **opts)
 
@@ -130,11 +138,32 @@ class UserDataset:
             raise DatasetNotFound(f"dataset {self.name!r} ({self.where}): {root} is not a folder")
         if not _images(root, self.rainy):
             raise DatasetNotFound(f"dataset {self.name!r}: no images match rainy={self.rainy!r} under {root}")
+        labels = self.label_dir(root)
+        if labels is not None and not labels.is_dir():
+            raise DatasetNotFound(f"dataset {self.name!r} ({self.where}): labels {labels} is not a folder; "
+                                  "give the folder of YOLO txt files (relative to the dataset folder or absolute)")
         layout = f"rainy={self.rainy}" + (f" clean={self.clean}" if self.clean else " (no GT)") \
-            + (f" pair={self.pair}" if self.pair else (" pair=same stem" if self.clean else ""))
+            + (f" pair={self.pair}" if self.pair else (" pair=same stem" if self.clean else "")) \
+            + (f" labels={self.labels} (YOLO txt by stem)" if self.labels else "")
+        source = "gt" if labels is not None else ("pseudo" if self.clean else "none")
         return Dataset(name=self.name, root=root, layout=layout, has_clean=self.clean is not None,
-                       label_source="pseudo" if self.clean else "none",
-                       description=self.description or f"user dataset ({self.where})", _lister=self.list)
+                       label_source=source, description=self.description or f"user dataset ({self.where})",
+                       _lister=self.list if labels is None else self._labelled)
+
+    def label_dir(self, root: Path) -> Path | None:
+        if not self.labels:
+            return None
+        p = Path(self.labels).expanduser()
+        return p if p.is_absolute() else root / p
+
+    def _labelled(self, root: Path) -> Iterator[Sample]:
+        """Each rainy image with ``<labels>/<its stem>.txt`` (absent: no objects, YOLO's rule)."""
+        import dataclasses
+
+        folder = self.label_dir(root)
+        for s in self.list(root):
+            yield s if s.error else dataclasses.replace(s, labels=folder / f"{s.rainy.stem}.txt",
+                                                        label_format="yolo")
 
     def list(self, root: Path) -> Iterator[Sample]:
         from bench.data.layouts import natural_key

@@ -3,6 +3,10 @@
 Checksums: a manifest ``bench/data/manifests/<name>.sha256`` (lines ``<sha256>  <role>/<id>``)
 records the files of a known-good copy; files whose content differs from it are reported by name.
 Manifests are made with ``bench data verify NAME --write-manifest`` on a trusted copy.
+
+YOLO labels (``Sample.labels`` / ``Sample.polygons``) are parsed: each malformed file is a problem
+naming its file and line; images without a label file (no objects, by YOLO's rule) and label files
+without an image are listed as notes.
 """
 from __future__ import annotations
 
@@ -45,11 +49,13 @@ def verify(ds: Dataset, decode: bool = True, max_problems: int = 200) -> Report:
     the count against the expected count, files no sample uses, and checksums."""
     rep = Report(ds.name, ds.root, ds.layout)
     used: set[Path] = set()
+    labels = _LabelCheck()
     for s in ds.samples():
         rep.samples += 1
         if s.error:
             rep.problems.append(s.error)
             continue
+        labels.add(s)
         files = {"rainy": s.rainy, "clean": s.clean}
         shapes = {}
         for role, path in files.items():
@@ -73,6 +79,7 @@ def verify(ds: Dataset, decode: bool = True, max_problems: int = 200) -> Report:
     if ds.expected_count is not None and rep.samples != ds.expected_count:
         rep.problems.append(f"{ds.root}: {rep.samples} images found, {ds.name} has {ds.expected_count}; "
                             "some are missing or extra (compare with the source)")
+    labels.report(rep)
     stray = _unused_images(ds.root, used)
     if stray:
         rep.notes.append(f"{len(stray)} image file(s) not used by layout {ds.layout!r} "
@@ -80,6 +87,71 @@ def verify(ds: Dataset, decode: bool = True, max_problems: int = 200) -> Report:
     _check_manifest(ds.name, rep)
     del rep.problems[max_problems:]
     return rep
+
+
+class _LabelCheck:
+    """YOLO label files of the samples: parsed, and matched against the txt files in their folders."""
+
+    def __init__(self):
+        self.files: list[tuple[Path, dict]] = []
+        self.missing: list[str] = []
+        self.folders: set[Path] = set()
+        self.used: set[Path] = set()
+
+    def add(self, s) -> None:
+        if s.labels is not None and s.label_format == "yolo":
+            self.folders.add(Path(s.labels).parent)
+            self.used.add(Path(s.labels).resolve())
+            if Path(s.labels).is_file():
+                self.files.append((Path(s.labels), {}))
+            else:
+                self.missing.append(s.id)
+        if s.polygons is not None:
+            from bench.data.coco import PANOPTIC_TO_CONTIGUOUS
+
+            self.folders.add(Path(s.polygons).parent)
+            self.used.add(Path(s.polygons).resolve())
+            mapped = s.polygon_ids == "coco-panoptic"
+            self.files.append((Path(s.polygons), {"class_map": PANOPTIC_TO_CONTIGUOUS} if mapped else {}))
+
+    def report(self, rep: Report) -> None:
+        notes, problems = self.findings()
+        rep.notes += notes
+        rep.problems += problems
+
+    def findings(self) -> tuple[list[str], list[str]]:
+        """(notes, problems): what was read, unlabelled images, label files without an image;
+        one problem per malformed file."""
+        from bench.data.yolo_labels import LabelFileError, read_yolo_labels
+
+        notes: list[str] = []
+        problems: list[str] = []
+        if not self.files and not self.missing:
+            return notes, problems
+        objects = 0
+        for path, how in self.files:
+            try:
+                objects += len(read_yolo_labels(path, num_classes=80, **how))
+            except LabelFileError as e:
+                problems.append(str(e))
+        notes.append(f"labels: {len(self.files)} YOLO label file(s) read, {objects} objects")
+        if self.missing:
+            notes.append(f"{len(self.missing)} image(s) without a label file, taken as having no objects "
+                             f"(YOLO's rule): {', '.join(self.missing[:5])}" + (", ..." if len(self.missing) > 5 else ""))
+        orphans = sorted(p for f in self.folders for p in f.glob("*.txt") if p.resolve() not in self.used)
+        if orphans:
+            notes.append(f"{len(orphans)} label file(s) without an image, not used: "
+                         + ", ".join(str(p) for p in orphans[:5]) + (", ..." if len(orphans) > 5 else ""))
+        return notes, problems
+
+
+def check_labels(samples) -> tuple[list[str], list[str]]:
+    """(notes, problems) of the YOLO labels of these samples (``bench data add`` prints them)."""
+    check = _LabelCheck()
+    for s in samples:
+        if not s.error:
+            check.add(s)
+    return check.findings()
 
 
 def _unused_images(root: Path, used: set[Path]) -> list[Path]:

@@ -59,6 +59,9 @@ class HogPeople(InstanceTask):
             self._hog = hog
         return self._hog
 
+    def _class_ok(self, cls: int) -> bool:
+        return int(cls) == 0    # a people detector: true labels of the other 79 COCO classes are not its task
+
     def predict(self, images: list[np.ndarray]) -> list[dict[str, Any]]:
         return [self._detect(im) for im in images]
 

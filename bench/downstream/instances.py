@@ -15,7 +15,7 @@ from typing import Any
 from bench.data.base import Sample
 from bench.downstream.base import DownstreamTask, TaskConfig, task_metric
 from bench.downstream.coco_eval import COCO_RULES, coco_map
-from bench.downstream.labels import read_yolo_txt
+from bench.downstream.labels import instance_gt
 from bench.downstream.params import params_digest, parse_params
 
 LABEL_SOURCES = ("gt", "pseudo", "none")
@@ -95,13 +95,9 @@ class InstanceTask(DownstreamTask):
         return labels
 
     def gt_labels(self, sample: Sample, image_shape: tuple[int, int]) -> dict[str, Any] | None:
-        if sample.labels is None:
+        record = instance_gt(sample, image_shape, masks=self.iou_type == "segm")
+        if record is None:
             return None
-        if sample.label_format != "yolo":
-            return None  # this task reads YOLO txt labels only; other formats give no gt here
-        record = read_yolo_txt(sample.labels, *image_shape)
-        if self.iou_type == "segm" and "masks" not in record and record["boxes"]:
-            return None  # box-only labels cannot score masks
         return self._filter(record, lambda i: self._class_ok(record["classes"][i]))
 
     # --- scores -----------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.data.base import Sample
+from bench.data.yolo_labels import LabelFileError, read_yolo_labels
 from bench.downstream.coco_eval import encode_mask, xyxy_to_xywh
 
 # Cityscapes (cityscapesScripts labels.py): labelId -> trainId for the 19 evaluated classes;
@@ -21,8 +23,12 @@ CITYSCAPES_TRAIN_NAMES = ("road", "sidewalk", "building", "wall", "fence", "pole
 IGNORE = 255
 
 
-class LabelError(ValueError):
-    """A label file that cannot be read as what it claims to be; names the file and the line."""
+# one class for every label file that cannot be read (a BadInput: recorded for that image, the run goes on)
+LabelError = LabelFileError
+
+# Label files without a class list are read as COCO's 80 classes: every detector and segmenter here
+# that reads YOLO labels was trained on them, so a class 80+ could never be detected.
+YOLO_CLASSES = 80
 
 
 def cityscapes_label_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
@@ -59,44 +65,87 @@ def read_cityscapes_train_ids(path: str | Path) -> np.ndarray:
     return cityscapes_label_to_train_ids(ids)
 
 
-def read_yolo_txt(path: str | Path, height: int, width: int,
-                  names: dict[int, str] | None = None) -> dict[str, Any]:
-    """YOLO label file -> instance record. Lines: ``cls cx cy w h`` (normalised) for boxes, or
-    ``cls x1 y1 x2 y2 ...`` (normalised polygon, YOLO-seg) whose box is the polygon's extent and
-    whose mask is the filled polygon (pycocotools frPyObjects)."""
-    path = Path(path)
+def read_yolo_txt(path: str | Path, height: int, width: int, names: dict[int, str] | None = None,
+                  num_classes: int | None = None, class_map: dict[int, int] | None = None) -> dict[str, Any]:
+    """YOLO label file -> instance record (bench.data.yolo_labels reads and checks the lines).
+    Boxes ``cls cx cy w h`` become pixel x1y1x2y2; a polygon ``cls x1 y1 x2 y2 ...`` becomes its
+    extent as the box and the filled polygon as the mask (pycocotools frPyObjects). A missing file
+    is an image without objects."""
     boxes, classes, masks, polygons = [], [], [], 0
-    text = path.read_text() if path.is_file() else ""
-    for n, line in enumerate(text.splitlines(), start=1):
-        parts = line.split()
-        if not parts:
-            continue
-        try:
-            cls, values = int(parts[0]), [float(v) for v in parts[1:]]
-        except ValueError as e:
-            raise LabelError(f"{path}:{n}: not a YOLO label line ({e}): {line!r}") from e
-        if len(values) == 4:
-            cx, cy, w, h = values
+    for obj in read_yolo_labels(path, num_classes, class_map):
+        if not obj.is_polygon:
+            cx, cy, w, h = obj.values
             box = [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height]
             masks.append(None)
-        elif len(values) >= 6 and len(values) % 2 == 0:
-            xs, ys = np.array(values[0::2]) * width, np.array(values[1::2]) * height
+        else:
+            xs, ys = np.array(obj.values[0::2]) * width, np.array(obj.values[1::2]) * height
             box = [float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())]
             masks.append(_polygon_mask([float(v) for xy in zip(xs, ys) for v in xy], height, width))
             polygons += 1
-        else:
-            raise LabelError(f"{path}:{n}: expected 'cls cx cy w h' or 'cls x1 y1 x2 y2 x3 y3 ...' "
-                             f"(normalised), got {len(values)} numbers")
-        if min(values) < -0.01 or max(values) > 1.01:
-            raise LabelError(f"{path}:{n}: coordinates must be normalised to 0..1, got {line!r}")
         boxes.append(box)
-        classes.append(cls)
+        classes.append(obj.cls)
     record: dict[str, Any] = {"height": height, "width": width, "boxes": boxes, "classes": classes}
     if names:
         record["names"] = {str(c): names.get(c, str(c)) for c in sorted(set(classes))}
     if polygons == len(boxes) and boxes:
         record["masks"] = masks
     return record
+
+
+def instance_gt(sample: Sample, image_shape: tuple[int, int], masks: bool) -> dict[str, Any] | None:
+    """A sample's true instances for a box task (``masks=False``) or a mask task, or None where the
+    sample has no labels of that kind (it is then not scored, never counted as empty)."""
+    height, width = image_shape
+    if masks and sample.polygons is not None:
+        class_map = None
+        if sample.polygon_ids == "coco-panoptic":
+            from bench.data.coco import PANOPTIC_TO_CONTIGUOUS as class_map
+        record = read_yolo_txt(sample.polygons, height, width, num_classes=YOLO_CLASSES, class_map=class_map)
+        if record["boxes"] and "masks" not in record:
+            raise LabelFileError(f"{sample.polygons}: a polygon file with box lines; every line must be a polygon")
+        return record
+    if sample.labels is None or sample.label_format != "yolo":
+        return None        # another format (Cityscapes maps) gives no instances here
+    record = read_yolo_txt(sample.labels, height, width, num_classes=YOLO_CLASSES)
+    if masks and "masks" not in record and record["boxes"]:
+        return None        # box-only labels cannot score masks
+    return record
+
+
+def sample_label_formats(sample: Sample) -> set[str]:
+    """Label formats one sample carries. YOLO files with polygons (a line with more than 5 columns),
+    or a polygon file beside the boxes, also count as "yolo-polygons"."""
+    if sample.labels is None or not sample.label_format:
+        return {"yolo-polygons"} if sample.polygons is not None else set()
+    formats = {sample.label_format}
+    if sample.polygons is not None:
+        formats.add("yolo-polygons")
+    elif sample.label_format == "yolo":
+        try:
+            lines = Path(sample.labels).read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            lines = []
+        if any(len(line.split()) > 5 for line in lines):
+            formats.add("yolo-polygons")
+    return formats
+
+
+def dataset_label_formats(dataset, peek: int = 20) -> set[str]:
+    """Label formats a dataset carries, from its first ``peek`` labelled samples (the label-source
+    choice: ``auto`` gives gt to a task that reads one of them)."""
+    formats: set[str] = set()
+    if not hasattr(dataset, "samples"):
+        return formats
+    seen = 0
+    for s in dataset.samples():
+        got = sample_label_formats(s)
+        if not got:
+            continue
+        formats |= got
+        seen += 1
+        if seen >= peek:
+            break
+    return formats
 
 
 def _polygon_mask(flat_xy: list[float], height: int, width: int) -> dict:

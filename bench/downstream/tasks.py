@@ -17,6 +17,7 @@ import yaml
 from bench.downstream import TASK_TYPES
 from bench.downstream.base import DownstreamTask, TaskConfig
 from bench.downstream.instances import LABEL_SOURCES
+from bench.downstream.labels import dataset_label_formats
 from bench.downstream.params import TaskConfigError
 from bench.registry import UnknownName
 
@@ -88,30 +89,6 @@ def build_task(name: str | TaskConfig, ctx=None, tasks_dir: str | Path | None = 
         config = configs[name]
     cls = TASK_TYPES.load(config.type)
     return cls(config, ctx)
-
-
-def dataset_label_formats(dataset, peek: int = 20) -> set[str]:
-    """Label formats a dataset carries, from its first labelled samples. YOLO txt files with
-    polygons (more than 5 numbers on a line) count as both "yolo" and "yolo-polygons"."""
-    formats: set[str] = set()
-    if not hasattr(dataset, "samples"):
-        return formats
-    seen = 0
-    for s in dataset.samples():
-        if s.labels is None or not s.label_format:
-            continue
-        formats.add(s.label_format)
-        if s.label_format == "yolo" and "yolo-polygons" not in formats:
-            try:
-                lines = Path(s.labels).read_text().splitlines()
-            except OSError:
-                lines = []
-            if any(len(line.split()) > 5 for line in lines):
-                formats.add("yolo-polygons")
-        seen += 1
-        if seen >= peek:
-            break
-    return formats
 
 
 def label_choice(config: TaskConfig, dataset, task=None) -> tuple[str, str]:
