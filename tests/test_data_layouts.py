@@ -86,7 +86,8 @@ def test_pairing_is_by_name_not_sorted_order(tmp_path):
 
 
 def test_every_registered_name_is_covered_or_generated():
-    covered = {c[0] for c in CASES} | {"demo", "coco8-rain", "coco8-rain-heavy", "cityscapes-sample-rain"}
+    covered = {c[0] for c in CASES} | {"demo", "coco8-rain", "coco8-rain-heavy", "cityscapes-sample-rain",
+                                       "coco-val128", "coco-val128-rain-light", "coco-val128-rain-heavy"}
     assert set(DATASETS.names()) == covered
     for name in DATASETS.names():
         spec = dataset_spec(name)

@@ -54,8 +54,10 @@ def test_label_source_for():
     assert label_source_for(cfg, SimpleNamespace(label_source="gt", has_clean=True)) == "gt"
     assert label_source_for(cfg, SimpleNamespace(label_source="pseudo", has_clean=True)) == "pseudo"
     assert label_source_for(cfg, SimpleNamespace(label_source="pseudo", has_clean=False)) == "none"
-    hog = load_task_configs()["hog_people"]
-    assert label_source_for(hog, SimpleNamespace(label_source="gt", has_clean=True)) == "pseudo"
+    hog = load_task_configs()["hog_people"]      # auto since issue 20: true person boxes where the set has them
+    assert hog.label_source == "auto"
+    assert label_source_for(hog, SimpleNamespace(label_source="gt", has_clean=True)) == "gt"
+    assert label_source_for(hog, SimpleNamespace(label_source="pseudo", has_clean=True)) == "pseudo"
 
 
 def test_proxies_are_named_as_proxies():
