@@ -6,4 +6,5 @@ TASK_TYPES = Registry("task type", {
     "yolo_segment": "bench.downstream.yolo:YoloSegmentation",
     "semantic_segment": "bench.downstream.semantic:SemanticSegmentation",
     "hog_people": "bench.downstream.hog:HogPeople",
+    "fastestdet_detect": "bench.downstream.fastestdet:FastestDetDetection",
 })

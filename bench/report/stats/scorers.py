@@ -135,21 +135,20 @@ class ConfusionScorer:
     """mIoU / pixel accuracy from per-image confusion matrices (bench/downstream/semantic.py rules)."""
 
     def __init__(self, predictions: dict[str, dict], labels: dict[str, dict], n_classes: int, prefix: str = "seg"):
-        from bench.downstream.semantic import confusion, decode_label_map
+        from bench.downstream.semantic import confusion, decode_label_map, iou_and_accuracy
+
+        self._iou_and_accuracy = iou_and_accuracy
 
         self.ids = sorted(set(predictions) & {k for k, v in labels.items() if v is not None})
         self.n, self.prefix = len(self.ids), prefix
         self.cms = np.stack([confusion(decode_label_map(predictions[i]), decode_label_map(labels[i]), n_classes)
-                             for i in self.ids]) if self.ids else np.zeros((0, n_classes, n_classes))
+                             for i in self.ids]) if self.ids else np.zeros((0, n_classes, n_classes + 1))
 
     def values(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         W = np.atleast_2d(np.asarray(weights, dtype=float))
-        cm = np.tensordot(W, self.cms, axes=1)                              # [B, C, C]
-        tp = np.diagonal(cm, axis1=1, axis2=2)
-        union = cm.sum(1) + cm.sum(2) - tp
+        cm = np.tensordot(W, self.cms, axes=1)                              # [B, C, C+1]
         with np.errstate(invalid="ignore", divide="ignore"):
-            iou = np.where(union > 0, tp / union, np.nan)
-            acc = tp.sum(1) / cm.sum((1, 2))
+            iou, acc = self._iou_and_accuracy(cm)
         miou = np.array([np.nanmean(r) if np.isfinite(r).any() else math.nan for r in iou])
         return {f"{self.prefix}_miou": miou, f"{self.prefix}_pixel_acc": acc}
 
