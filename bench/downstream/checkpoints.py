@@ -1,6 +1,6 @@
 """Checkpoints of the downstream networks written in this repository (FastestDet, ESPNet).
 
-The card (bench/configs/weights/<model>.yaml) names the file, its sha256 and its source. The
+The card (configs/weights/<model>.yaml) names the file, its sha256 and its source. The
 file is looked for under --weights-dir / $BENCH_WEIGHTS, then the cache, then downloaded (online
 only, sha256-checked). A file whose sha256 differs from the card's is refused with both hashes
 (ChecksumMismatch: a failure); a missing file makes the task unavailable (a skip) with the path

@@ -33,7 +33,7 @@ def nearest_resize(labels: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 class EspnetBackend(_Backend):
-    """``weights`` = an espnet id in bench/configs/weights/espnet.yaml (cityscapes_p2_q8)."""
+    """``weights`` = an espnet id in configs/weights/espnet.yaml (cityscapes_p2_q8)."""
 
     void_index = VOID
     p, q, outputs = 2, 8, 20

@@ -32,7 +32,7 @@ COCO_NAMES = (
 
 @dataclass(frozen=True)
 class FastestDetParams:
-    weights: str = "coco_352"      # a fastestdet id in bench/configs/weights/fastestdet.yaml
+    weights: str = "coco_352"      # a fastestdet id in configs/weights/fastestdet.yaml
     input_size: int = 352          # the network's square input; the checkpoint was trained at 352
     conf: float = 0.001            # eval.py's score threshold (score > conf)
     nms_iou: float = 0.45          # handle_preds' batched_nms IoU
