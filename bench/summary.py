@@ -70,7 +70,7 @@ class RunLog:
 
     @contextmanager
     def stage(self, name: str):
-        """Time spent in a stage. Stages run on several threads at once (bench/pipeline.py), so
+        """Time spent in a stage. Stages run on several threads at once (bench/engine/threads.py), so
         their sum can exceed the run's wall time."""
         t0 = time.perf_counter()
         try:

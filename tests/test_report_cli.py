@@ -6,7 +6,8 @@ import pytest
 from bench.cli import main
 from bench.imageio import read_rgb, write_png
 from bench.report.figures.plots import image_std
-from bench.store import IMAGE_UNIT, Store, output_path
+from bench.store import IMAGE_UNIT, Store
+from bench.store.cache import OutputCache
 from store_fixtures import put_hog_unit, put_measure_units
 
 PROTOCOL = "hand-made test protocol"
@@ -30,7 +31,7 @@ def results(tmp_path, shared_data):
                           unit=unit, value=v, protocol=PROTOCOL, run_id="r1")
             if model == "prenet":  # a stand-in derained PNG in the runner's cache (the grid only shows it)
                 rainy = read_rgb(shared_data / "rain100h" / "rain" / f"norain-{image_id}.png")
-                write_png(output_path(out, key, "rain100h", image_id), (rainy // 2 + 64).astype(np.uint8))
+                write_png(OutputCache(out).legacy_path(key, "rain100h", image_id), (rainy // 2 + 64).astype(np.uint8))
     store.put(model_key="sapnet#bbbbbbbbbbbb", model="sapnet", variant=None, dataset="rain100h",
               image_id="3", unit=IMAGE_UNIT, error="RuntimeError: forward failed", run_id="r1")
     # RainCityscapes with a downstream task: HOG people boxes (x1, y1, x2, y2) stored per image, the
@@ -49,7 +50,7 @@ def results(tmp_path, shared_data):
                       dataset="raincityscapes", image_id=image_id, unit=unit, payload=pred)
             if model == "prenet":
                 rainy = read_rgb(shared_data / "raincityscapes" / "rain100mm" / f"{image_id}.png")
-                write_png(output_path(out, key, "raincityscapes", image_id), (rainy // 2 + 64).astype(np.uint8))
+                write_png(OutputCache(out).legacy_path(key, "raincityscapes", image_id), (rainy // 2 + 64).astype(np.uint8))
     for image_id in ids:
         store.put_label("raincityscapes", unit, image_id, "pseudo", person)
     store.put_model("prenet@Rain100H#aaaaaaaaaaaa", "prenet", "Rain100H", "a" * 64, {"params": 168963})

@@ -98,7 +98,7 @@ def run(args) -> int:
     configure(ctx.offline)
     from bench.report.tables.leaderboard import build
     from bench.report.outputs import leaderboard_frame, write_run_outputs
-    from bench.runner import Runner
+    from bench.engine.runner import Runner
 
     from bench.store import Store
     from bench.summary import RunLog
@@ -114,13 +114,11 @@ def run(args) -> int:
         except ImportError:
             print("bench run --ray: Ray is not installed; pip install 'derain-bench[ray]'", flush=True)
             return 2
-        from bench.distributed import run_on_ray
+        from bench.engine.ray_executor import run_on_ray
 
         run_on_ray(cfg, args.ray or None, args.shards, log)
     else:
-        runner = Runner(cfg, log)
-        runner.run()
-        runner.store.close()
+        Runner(cfg, log).run()
     store = Store(Path(cfg.out) / "store.sqlite")
     with log.stage("report"):
         lb = build(store)

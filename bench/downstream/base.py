@@ -12,6 +12,7 @@ import numpy as np
 
 from bench.columns import ColumnInfo
 from bench.data.base import Sample
+from bench.errors import Unavailable
 
 
 def task_metric(name: str, higher_is_better: bool = True, value_range: tuple[float, float] = (0.0, 1.0),
@@ -35,7 +36,7 @@ class TaskConfig:
     description: str = ""
 
 
-class TaskUnavailable(RuntimeError):
+class TaskUnavailable(Unavailable, RuntimeError):
     """The task cannot run here (weights missing offline, backend not installed); says why and what to do."""
 
 

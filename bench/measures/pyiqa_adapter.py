@@ -17,13 +17,14 @@ import math
 
 import torch
 
+from bench.errors import Unavailable
 from bench.measures.base import Measure, MeasureInfo
 from bench.measures.color import check_rgb_batch
 
 PREFIX = "pyiqa:"
 
 
-class MeasureUnavailable(RuntimeError):
+class MeasureUnavailable(Unavailable, RuntimeError):
     """A measure that cannot be built here; the message says what to install or place."""
 
 

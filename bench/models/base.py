@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench.errors import NotApplicable
+
 
 @dataclass(frozen=True)
 class IOPolicy:
@@ -54,7 +56,7 @@ class Batch:
         return cls(samples or [None] * len(rainy), rainy, clean)
 
 
-class ModelNotApplicable(LookupError):
+class ModelNotApplicable(NotApplicable):
     """A model that cannot run on a dataset (the ``clean`` oracle without ground truth); the runner
     skips the pair with this message."""
 

@@ -19,11 +19,12 @@ from typing import Any, Iterable
 
 import torch
 
+from bench.errors import Unavailable
 from bench.imageio import IMAGE_SUFFIXES, read_rgb, to_tensor
 from bench.models.base import Batch, Derainer, IOPolicy
 
 
-class PrecomputedMissing(FileNotFoundError):
+class PrecomputedMissing(Unavailable, FileNotFoundError):
     """No output file for a sample id; the message names the id, the folder and the names tried."""
 
 

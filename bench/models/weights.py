@@ -12,11 +12,8 @@ from typing import Any
 
 import torch
 
+from bench.errors import WeightsMissing
 from bench.hashing import sha256_file
-
-class WeightsMissing(FileNotFoundError):
-    """Weights that cannot be had; the message names the file, the folder and the source."""
-
 
 class WeightsMismatch(ValueError):
     """A file whose sha256 or key layout is not what the registry says."""

@@ -67,14 +67,8 @@ def stored_prediction(store, unit: str):
 
 
 def output_path_for(out: Path):
-    """(model_key, dataset, image_id) -> the runner's cached PNG (bench.store.output_path): the
+    """(model_key, dataset, image_id) -> the runner's cached PNG (``OutputCache.newest``): the
     newest dataset version that has one, else the schema-1 path."""
-    from bench.store import output_path
+    from bench.store.cache import OutputCache
 
-    def path(model_key: str, dataset: str, image_id: str) -> Path:
-        legacy = output_path(Path(out), model_key, dataset, image_id)
-        versions = output_path(Path(out), model_key, dataset, image_id, "x").parent.parent
-        found = sorted(versions.glob(f"*/{image_id}.png"), key=lambda p: p.stat().st_mtime) \
-            if versions.is_dir() else []
-        return found[-1] if found else legacy
-    return path
+    return OutputCache(out).newest

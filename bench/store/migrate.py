@@ -1,5 +1,9 @@
 """Store schema migrations, run once when ``Store`` opens an older file.
 
+Each migration creates the tables of the version it migrates *to* from a frozen copy of that
+version's schema (``SCHEMA_V1``, ``SCHEMA_V2`` below, never edited), not from today's ``SCHEMA``:
+a version-1 file first becomes exactly a version-2 file, then a later migration takes it on.
+
 Version 1 (no ``meta`` table): records and labels without ``dataset_fp``, no units table. The
 migration keeps every record (``dataset_fp`` = '' : "content not recorded"), and writes the units
 table from what version-1 stores hold: the protocol text stored with each record, label sources
@@ -15,17 +19,79 @@ import sqlite3
 
 from bench.units import UnitInfo, split_unit, task_unit_key
 
+# Schema 1, as written before schema versions existed (no ``meta`` table). Frozen.
+SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS records (
+    model_key TEXT NOT NULL, model TEXT NOT NULL, variant TEXT, dataset TEXT NOT NULL,
+    image_id TEXT NOT NULL, unit TEXT NOT NULL, value REAL, payload TEXT, protocol TEXT,
+    error TEXT, run_id TEXT, created REAL,
+    PRIMARY KEY (model_key, dataset, image_id, unit)
+);
+CREATE TABLE IF NOT EXISTS labels (
+    dataset TEXT NOT NULL, task TEXT NOT NULL, image_id TEXT NOT NULL, source TEXT,
+    payload TEXT, error TEXT,
+    PRIMARY KEY (dataset, task, image_id)
+);
+CREATE TABLE IF NOT EXISTS models (
+    model_key TEXT PRIMARY KEY, model TEXT, variant TEXT, weights_sha256 TEXT, info TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started REAL, finished REAL, record TEXT
+);
+"""
+
+# Schema 2: content fingerprints, units, bindings, datasets, deviations. Frozen.
+SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS records (
+    model_key TEXT NOT NULL, model TEXT NOT NULL, variant TEXT, dataset TEXT NOT NULL,
+    dataset_fp TEXT NOT NULL DEFAULT '', image_id TEXT NOT NULL, unit TEXT NOT NULL, value REAL,
+    payload TEXT, protocol TEXT, error TEXT, run_id TEXT, created REAL,
+    PRIMARY KEY (model_key, dataset, dataset_fp, image_id, unit)
+);
+CREATE TABLE IF NOT EXISTS labels (
+    dataset TEXT NOT NULL, dataset_fp TEXT NOT NULL DEFAULT '', task TEXT NOT NULL, image_id TEXT NOT NULL,
+    source TEXT, payload TEXT, error TEXT,
+    PRIMARY KEY (dataset, dataset_fp, task, image_id)
+);
+CREATE TABLE IF NOT EXISTS models (
+    model_key TEXT PRIMARY KEY, model TEXT, variant TEXT, weights_sha256 TEXT, info TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started REAL, finished REAL, record TEXT
+);
+CREATE TABLE IF NOT EXISTS units (
+    unit TEXT PRIMARY KEY, name TEXT, kind TEXT, type TEXT, params TEXT, weights_sha256 TEXT,
+    protocol TEXT, columns TEXT, code_version TEXT
+);
+CREATE TABLE IF NOT EXISTS bindings (
+    unit TEXT NOT NULL, dataset TEXT NOT NULL, dataset_fp TEXT NOT NULL DEFAULT '', label_source TEXT,
+    protocol TEXT, PRIMARY KEY (unit, dataset, dataset_fp)
+);
+CREATE TABLE IF NOT EXISTS datasets (
+    dataset TEXT NOT NULL, fingerprint TEXT NOT NULL, root TEXT, files INTEGER, manifest TEXT, created REAL,
+    PRIMARY KEY (dataset, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS deviations (
+    model_key TEXT NOT NULL, dataset TEXT NOT NULL, dataset_fp TEXT NOT NULL DEFAULT '', image_id TEXT NOT NULL,
+    kind TEXT NOT NULL, detail TEXT, run_id TEXT,
+    PRIMARY KEY (model_key, dataset, dataset_fp, image_id, kind)
+);
+"""
+
 
 def migrate(db: sqlite3.Connection, old: int) -> None:
-    if old >= 2:
-        return
-    from bench.store import SCHEMA
+    """Take a store of version ``old`` to the newest version, one step at a time."""
+    if old < 2:
+        _v1_to_v2(db)
 
+
+def _v1_to_v2(db: sqlite3.Connection) -> None:
     db.execute("BEGIN")
     try:
         db.execute("ALTER TABLE records RENAME TO records_v1")
         db.execute("ALTER TABLE labels RENAME TO labels_v1")
-        for stmt in SCHEMA.split(";"):
+        for stmt in SCHEMA_V2.split(";"):
             if stmt.strip():
                 db.execute(stmt)
         db.execute("INSERT INTO records SELECT model_key, model, variant, dataset, '', image_id, unit, value, "

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.imageio import read_rgb
-from bench.pipeline import ScoringPool, Writer, prefetch
+from bench.engine.threads import ScoringPool, Writer, prefetch
 
 
 def test_prefetch_keeps_order_reports_errors_and_stays_bounded():

@@ -1,6 +1,7 @@
-"""The results store: per-image records in SQLite, written as they are produced.
+"""The results store: per-image records in SQLite, and the named operations that keep its rules.
 
-Every record is committed on its own, so a run killed at any point loses at most the unit in
+During a run one writer thread (``bench.engine.threads.Writer``) owns the connection and commits
+a batch's records in one transaction, so a run killed at any point loses at most the batch in
 flight, and a rerun finds exactly what is finished. Reports read only from here: the ``units``
 table says what produced each column (type, parameters, weights, protocol, direction, range,
 code version), ``bindings`` which label source a task used on a dataset, ``datasets`` the content
@@ -9,21 +10,27 @@ from the plain computation (tiling, out-of-memory retries, crops).
 
 Identity is by content: every record and label carries ``dataset_fp`` (bench.data.fingerprint),
 and ``model_key`` names weights sha256, model code version and I/O policy (``model_key_for``).
-Schema version 2; a version-1 store (no fingerprints, no units table) is migrated when opened.
+Schema version 2; a version-1 store (no fingerprints, no units table) is migrated when opened
+(``bench.store.migrate``). The rules both executors share are operations here: ``forget_pair``
+(--fresh), ``forget_image_error`` / ``forget_deviations`` (a recomputed, finished image loses its old
+error and deviations), ``merge_shard`` (a Ray shard's rows); the PNG cache layout is ``cache.OutputCache``.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-import re
 import sqlite3
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
+from bench.store.cache import OutputCache
+from bench.store.migrate import migrate
+from bench.store.shards import merge_shard
 from bench.units import UnitInfo
 
 SCHEMA_VERSION = 2
@@ -70,26 +77,6 @@ CREATE TABLE IF NOT EXISTS deviations (
 IMAGE_UNIT = "_image"
 
 
-def _safe(text: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9._=-]+", "_", text).strip("_") or "_"
-    return s if s == text else f"{s[:60]}-{hashlib.sha1(text.encode()).hexdigest()[:6]}"
-
-
-def output_path(out: str | Path, model_key: str, dataset: str, image_id: str, dataset_fp: str = "") -> Path:
-    """Where the runner caches a derained PNG: per model identity, dataset and dataset content."""
-    safe = model_key.replace("#", "_").replace("@", "_").replace("/", "_")
-    base = Path(out) / "cache" / safe
-    if not dataset_fp:  # version-1 layout (no fingerprint)
-        return base / dataset / f"{image_id}.png"
-    return base / _safe(dataset) / dataset_fp[:16] / f"{image_id}.png"
-
-
-def output_dirs(out: str | Path, model_key: str, dataset: str) -> list[Path]:
-    """Every folder holding cached PNGs of a (model, dataset) pair, all dataset versions and the
-    version-1 layout (what --fresh removes)."""
-    return [output_path(out, model_key, dataset, "x", "fp").parent.parent, output_path(out, model_key, dataset, "x").parent]
-
-
 def model_key_for(derainer) -> str:
     """A derainer's identity in the store: its key (name, variant, weights sha256) plus a hash of
     its code version and I/O policy, so changed model code never reuses old outputs."""
@@ -115,11 +102,10 @@ class Store:
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.outputs = OutputCache(self.path.parent)     # derained PNGs live beside the store
         self.migrated_from: int | None = None
         old = self._version()
         if old is not None and old < SCHEMA_VERSION:
-            from bench.store_migrate import migrate
-
             migrate(self.db, old)
             self.migrated_from = old
         self.db.executescript(SCHEMA)
@@ -148,6 +134,25 @@ class Store:
             pass
         self.db.close()
 
+    @contextmanager
+    def transaction(self):
+        """One transaction around the block (joins the caller's, if one is open)."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def snapshot(self) -> bytes:
+        """The whole store as one file's bytes (the write-ahead log folded in first)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return self.path.read_bytes()
+
     # --- writing -----------------------------------------------------------------------------
     def put(self, *, model_key: str, model: str, variant: str | None, dataset: str, image_id: str,
             unit: str, value: float | None = None, payload: Any = None, protocol: str | None = None,
@@ -159,10 +164,6 @@ class Store:
             (model_key, model, variant or "", dataset, dataset_fp, image_id, unit, value, _json(payload),
              protocol, error, run_id, time.time()))
 
-    def clear_image_error(self, model_key: str, dataset: str, image_id: str, dataset_fp: str = "") -> None:
-        """The image's units all succeeded now: its earlier failure record goes."""
-        self.db.execute("DELETE FROM records WHERE model_key=? AND dataset=? AND dataset_fp=? AND image_id=? "
-                        "AND unit=?", (model_key, dataset, dataset_fp, image_id, IMAGE_UNIT))
 
     def put_label(self, dataset: str, task: str, image_id: str, source: str, payload: Any,
                   error: str | None = None, dataset_fp: str = "") -> None:
@@ -196,14 +197,34 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO deviations VALUES (?,?,?,?,?,?,?)",
                         (model_key, dataset, dataset_fp, image_id, kind, _json(detail), run_id))
 
-    def clear(self, model_key: str, dataset: str) -> None:
-        """Every record and deviation of a (model, dataset) pair, all dataset versions."""
+    # --- the rules, one operation each -----------------------------------------------------------
+    def forget_pair(self, model_key: str, dataset: str) -> None:
+        """--fresh: every record, deviation and cached output of a (model, dataset) pair goes, all
+        dataset versions."""
         for table in ("records", "deviations"):
             self.db.execute(f"DELETE FROM {table} WHERE model_key=? AND dataset=?", (model_key, dataset))
+        self.outputs.forget_pair(model_key, dataset)
 
-    def clear_labels(self, dataset: str, units: Iterable[str]) -> None:
+    def forget_labels(self, dataset: str, units: Iterable[str]) -> None:
+        """--fresh, once per dataset: the labels of these task units go (they are recomputed)."""
         for u in units:
             self.db.execute("DELETE FROM labels WHERE dataset=? AND task=?", (dataset, u))
+
+    def forget_image_error(self, model_key: str, dataset: str, image_id: str, dataset_fp: str = "") -> None:
+        """A finished image (every unit succeeded now) loses its earlier failure record."""
+        self.db.execute("DELETE FROM records WHERE model_key=? AND dataset=? AND dataset_fp=? AND image_id=? "
+                        "AND unit=?", (model_key, dataset, dataset_fp, image_id, IMAGE_UNIT))
+
+    def forget_deviations(self, model_key: str, dataset: str, image_id: str, dataset_fp: str = "") -> None:
+        """A recomputed output loses the tiling / out-of-memory deviations of the old one (a crop
+        belongs to the scoring, not the output, and stays)."""
+        self.db.execute("DELETE FROM deviations WHERE model_key=? AND dataset=? AND dataset_fp=? AND "
+                        "image_id=? AND kind != 'crop'", (model_key, dataset, dataset_fp, image_id))
+
+    def merge_shard(self, shard_path: str | Path) -> int:
+        """A Ray shard's rows (``shards.write_delta``), with the serial run's rules: an image the
+        shard finished loses its old error and deviations first. Returns the rows merged."""
+        return merge_shard(self, Path(shard_path))
 
     # --- reading -----------------------------------------------------------------------------
     def done_units(self, model_key: str, dataset: str, dataset_fp: str = "",

@@ -1,12 +1,13 @@
-"""One (model, dataset) pair through the pipeline (bench/pipeline.py):
+"""One (model, dataset) pair through the pipeline (bench/engine/threads.py):
 
     decode ahead (threads) → batched forward pass (main thread) → scoring (threads: measures
     batched per image size, downstream tasks one at a time per task) → the writer thread (PNGs,
     then one store transaction per batch).
 
-Every store write is an operation handed to the writer, so the store has a single writer and a
-batch's records land together or not at all. One failing image becomes an error record; the run
-goes on.
+Every store write is an operation handed to the writer, the only holder of the store's connection,
+so a batch's records land together or not at all. The collaborators are passed in: the scoring
+pool, the writer, the label index and the output cache; a PairRun knows nothing of the runner.
+One failing image becomes an error record; the run goes on.
 """
 from __future__ import annotations
 
@@ -20,34 +21,42 @@ import numpy as np
 import torch
 
 from bench.data.base import Sample
-from bench.errors import BadInput
+from bench.engine.labels import LabelIndex
+from bench.engine.plan import Pair
+from bench.engine.threads import ScoringPool, Writer, prefetch
+from bench.errors import BadInput, Unavailable
 from bench.imageio import ImageError, read_rgb, to_tensor, to_uint8
 from bench.models.base import Batch, Derainer
-from bench.pipeline import prefetch
-from bench.store import IMAGE_UNIT, output_path
+from bench.store import IMAGE_UNIT
+from bench.store.cache import OutputCache
+from bench.summary import RunLog
 
 
 class PairRun:
-    def __init__(self, runner, pair, counts: dict, progress=None):
-        self.runner, self.pair, self.counts = runner, pair, counts
-        self.progress = progress
-        self.log, self.cfg = runner.log, runner.cfg
+    """Runs the planned work of one pair; ``counts`` (the run log's counters for the pair) and
+    ``progress`` are updated as images finish."""
+
+    def __init__(self, pair: Pair, *, log: RunLog, scoring: ScoringPool, writer: Writer, labels: LabelIndex,
+                 outputs: OutputCache, counts: dict, batch_size: int = 1, progress=None):
+        self.pair, self.counts, self.progress = pair, counts, progress
+        self.log, self.scoring, self.writer, self.labels, self.outputs = log, scoring, writer, labels, outputs
+        self.batch_size = batch_size
         self._lock = threading.Lock()
         self._task_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
     # --- the main thread ---------------------------------------------------------------------
     def run(self, todo: list) -> None:
         pending: list = []
-        depth = max(4, 2 * self.cfg.batch_size)
+        depth = max(4, 2 * self.batch_size)
         for work, _, err in prefetch(todo, self.load, workers=2, depth=depth):
             if err is not None:
                 self.error(work.sample.id, err)
                 continue
             if work.out_rgb is not None:                       # cached output: straight to scoring
                 self.count("cached")
-                self.runner.scoring.submit(self.score, [work], [])
+                self.scoring.submit(self.score, [work], [])
                 continue
-            if pending and (len(pending) >= self.cfg.batch_size or pending[0].rainy_rgb.shape != work.rainy_rgb.shape):
+            if pending and (len(pending) >= self.batch_size or pending[0].rainy_rgb.shape != work.rainy_rgb.shape):
                 self.flush(pending)
             pending.append(work)
         self.flush(pending)
@@ -71,8 +80,8 @@ class PairRun:
             w.out_rgb, w.rainy_rgb = out_rgb, None
             ops.append(self._deviation_op(w.sample.id, dev))
             if pair.derainer.cache_output:
-                pngs.append((output_path(self.cfg.out, pair.key, pair.ds, w.sample.id, pair.fp), out_rgb))
-        self.runner.scoring.submit(self.score, batch, pngs, ops)
+                pngs.append((self.outputs.path(pair.key, pair.ds, w.sample.id, pair.fp), out_rgb))
+        self.scoring.submit(self.score, batch, pngs, ops)
 
     def derain(self, batch: list):
         derainer = self.pair.derainer
@@ -95,7 +104,7 @@ class PairRun:
             raise ValueError(sample.error)
         with self.log.stage("decode"):
             work.clean_rgb = read_rgb(sample.clean) if sample.clean is not None else None
-            cached = output_path(self.cfg.out, pair.key, pair.ds, sample.id, pair.fp)
+            cached = self.outputs.path(pair.key, pair.ds, sample.id, pair.fp)
             if pair.derainer.cache_output and cached.is_file():
                 work.out_rgb = read_rgb(cached)
                 return work
@@ -129,10 +138,10 @@ class PairRun:
                     if op is not None:
                         ops.append(op)
                 pair = self.pair
-                ops.append(lambda st, i=w.sample.id: st.clear_image_error(pair.key, pair.ds, i, pair.fp))
+                ops.append(lambda st, i=w.sample.id: st.forget_image_error(pair.key, pair.ds, i, pair.fp))
             except Exception as e:
                 ops.append(self._error_op(w.sample.id, e))
-        self.runner.writer.submit(pngs, ops)
+        self.writer.submit(pngs, ops)
         for w in batch:       # the plan keeps its Work items: drop their pixels, or memory grows per image
             w.out_rgb = w.clean_rgb = w.rainy_rgb = w.scored_clean = None
         if self.progress is not None:
@@ -192,8 +201,6 @@ class PairRun:
         return [(w, float(v)) for w, v in zip(members, vals)]
 
     def _task(self, w, slot, ops: list):
-        from bench.downstream.base import TaskUnavailable
-
         if slot.unavailable is not None:
             return None
         with self._task_locks[slot.unit]:        # vision models are not thread-safe: one call at a time
@@ -202,7 +209,7 @@ class PairRun:
                     self._ensure_label(w, slot, ops)
                 with self.log.stage(f"task {slot.task.name}"):
                     pred = slot.task.predict([w.out_rgb])[0]
-            except TaskUnavailable as e:
+            except Unavailable as e:      # the task cannot run here: skipped for the rest of the run
                 slot.unavailable = str(e)
                 self.log.skip("task", slot.task.name, str(e))
                 return None
@@ -211,7 +218,7 @@ class PairRun:
 
     def _ensure_label(self, w, slot, ops: list) -> None:
         pair = self.pair
-        have = self.runner.labels_have(pair, slot)
+        have = self.labels.have(pair, slot)
         if w.sample.id in have:
             return
         shape = w.out_rgb.shape[:2]
@@ -244,8 +251,7 @@ class PairRun:
         pair, run_id = self.pair, self.log.run_id
 
         def op(st):
-            st.db.execute("DELETE FROM deviations WHERE model_key=? AND dataset=? AND dataset_fp=? AND "
-                          "image_id=? AND kind != 'crop'", (pair.key, pair.ds, pair.fp, image_id))
+            st.forget_deviations(pair.key, pair.ds, image_id, pair.fp)
             if deviation:
                 kind = str(deviation.get("kind") or ("oom_retry" if deviation.get("oom_retries") else "tiled"))
                 st.put_deviation(pair.key, pair.ds, image_id, kind, deviation, run_id, pair.fp)
@@ -263,7 +269,7 @@ class PairRun:
         return self._put_op(image_id, IMAGE_UNIT, error=message)
 
     def error(self, image_id: str, err: BaseException, prefix: str = "") -> None:
-        self.runner.writer.submit([], [self._error_op(image_id, err, prefix)])
+        self.writer.submit([], [self._error_op(image_id, err, prefix)])
         if self.progress is not None:
             self.progress.update(1)
 

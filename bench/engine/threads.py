@@ -1,4 +1,4 @@
-"""The runner's plumbing: decode ahead on worker threads, score off the critical path, and write
+"""The engine's thread primitives: decode ahead on worker threads, score off the critical path, and write
 (PNGs, then one store transaction per batch) on a single writer thread.
 
 Why threads: decoding (zlib), the measures (torch, one intra-op thread each) and PNG encoding all
@@ -78,11 +78,14 @@ class ScoringPool:
 
 
 class Writer:
-    """The run's only writer: PNG files, then store rows, committed once per batch, on one thread.
+    """The run's only writer and the only holder of the store's connection: files, then store
+    rows, committed once per batch, on one thread.
 
-    ``submit(pngs, ops)``: ``pngs`` is a list of (path, RGB uint8 array); ``ops`` are callables
-    taking the writer's Store. ``drain()`` waits until all submitted work is on disk and re-raises a
-    write error (the run cannot continue without its store)."""
+    ``submit(files, ops)``: ``files`` is a list of (path, RGB uint8 array, or the PNG's bytes);
+    ``ops`` are callables taking the writer's Store, run in one transaction. ``drain()`` waits
+    until all submitted work is on disk and re-raises a write error (the run cannot continue
+    without its store). ``call(fn)`` runs ``fn(store)`` after everything submitted so far and
+    returns its result (reads, and the run's own bookkeeping)."""
 
     def __init__(self, store_path: Path, depth: int = 8):
         self._path = Path(store_path)
@@ -91,9 +94,15 @@ class Writer:
         self._thread = threading.Thread(target=self._loop, name="bench-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, pngs: list[tuple[Path, Any]] | None = None, ops: list[Callable] | None = None) -> None:
+    def submit(self, files: list[tuple[Path, Any]] | None = None, ops: list[Callable] | None = None) -> None:
         self._raise()
-        self._q.put((pngs or [], ops or []))
+        self._q.put((files or [], ops or [], None))
+
+    def call(self, fn: Callable[[Any], Any]) -> Any:
+        self._raise()
+        done: Future = Future()
+        self._q.put(([], [fn], done))
+        return done.result()
 
     def drain(self) -> None:
         self._q.join()
@@ -110,33 +119,56 @@ class Writer:
             raise RuntimeError(f"writing results failed: {err.__class__.__name__}: {err}") from err
 
     def _loop(self) -> None:
-        from bench.imageio import write_png
         from bench.store import Store
 
-        store = Store(self._path)
+        try:
+            store = Store(self._path)
+        except BaseException as e:  # noqa: BLE001 - every later submit/call says so
+            self._error, store = e, None
+            opened = e
         try:
             while True:
                 job = self._q.get()
                 if job is None:
                     self._q.task_done()
                     return
-                pngs, ops = job
+                files, ops, done = job
                 try:
-                    if self._error is None:
-                        for path, rgb in pngs:          # outputs first: a record never lacks its PNG
-                            write_png(path, rgb)
+                    if done is not None and store is None:
+                        done.set_exception(RuntimeError(f"could not open the results store {self._path}: {opened}"))
+                    elif done is not None:               # call(): the caller gets the result or the error
+                        try:
+                            with store.transaction():
+                                result = ops[0](store)
+                        except BaseException as e:  # noqa: BLE001
+                            done.set_exception(e)
+                        else:
+                            done.set_result(result)
+                    elif self._error is None:
+                        for path, data in files:        # outputs first: a record never lacks its PNG
+                            _write_file(path, data)
                         if ops:
-                            store.db.execute("BEGIN IMMEDIATE")
-                            try:
+                            with store.transaction():
                                 for op in ops:
                                     op(store)
-                                store.db.execute("COMMIT")
-                            except BaseException:
-                                store.db.execute("ROLLBACK")
-                                raise
                 except BaseException as e:  # noqa: BLE001 - surfaced on the next submit/drain
                     self._error = e
                 finally:
                     self._q.task_done()
         finally:
-            store.close()
+            if store is not None:
+                store.close()
+
+
+def _write_file(path: Path, data: Any) -> None:
+    """A PNG from an RGB array, or bytes as they are; atomically (temp file + rename)."""
+    if not isinstance(data, bytes):
+        from bench.imageio import write_png
+
+        write_png(path, data)
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
