@@ -84,8 +84,8 @@ class Writer:
     ``submit(files, ops)``: ``files`` is a list of (path, RGB uint8 array, or the PNG's bytes);
     ``ops`` are callables taking the writer's Store, run in one transaction. ``drain()`` waits
     until all submitted work is on disk and re-raises a write error (the run cannot continue
-    without its store). ``call(fn)`` runs ``fn(store)`` after everything submitted so far and
-    returns its result (reads, and the run's own bookkeeping)."""
+    without its store). ``call(fn)`` runs ``fn(store)`` after everything submitted so far, outside
+    a batch transaction, and returns its result (reads, and the run's own bookkeeping)."""
 
     def __init__(self, store_path: Path, depth: int = 8):
         self._path = Path(store_path)
@@ -138,8 +138,7 @@ class Writer:
                         done.set_exception(RuntimeError(f"could not open the results store {self._path}: {opened}"))
                     elif done is not None:               # call(): the caller gets the result or the error
                         try:
-                            with store.transaction():
-                                result = ops[0](store)
+                            result = ops[0](store)      # its own statements (a checkpoint cannot run in a transaction)
                         except BaseException as e:  # noqa: BLE001
                             done.set_exception(e)
                         else:
