@@ -31,6 +31,9 @@ class Environment:
     shared: Path | None           # developers' test material (tests and perf scripts only)
     telemetry: bool = False       # third-party usage events; off unless BENCH_TELEMETRY=1
     include: tuple[Path, ...] = ()  # plug-in folders (BENCH_INCLUDE, os.pathsep-separated), as --include
+    yolo_config_dir: Path | None = None   # $YOLO_CONFIG_DIR (bench.offline.configure sets it)
+    world_size: int = 1           # torchrun's WORLD_SIZE / LOCAL_RANK (bench train, several GPUs)
+    local_rank: int = 0
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> "Environment":
@@ -53,10 +56,14 @@ class Environment:
             shared=path("BENCH_SHARED"),
             telemetry=env.get("BENCH_TELEMETRY", "0").lower() in ("1", "true", "yes"),
             include=tuple(Path(p).expanduser() for p in env.get("BENCH_INCLUDE", "").split(os.pathsep) if p),
+            yolo_config_dir=path("YOLO_CONFIG_DIR"),
+            world_size=int(env.get("WORLD_SIZE") or 1),
+            local_rank=int(env.get("LOCAL_RANK") or 0),
         )
 
 
-def environment() -> Environment:
+def settings() -> Environment:
+    """The environment's settings, read now (not cached: a test or a command may change them)."""
     return Environment.read()
 
 
@@ -69,13 +76,13 @@ def set_env(values: Mapping[str, str], override: bool = True) -> None:
 
 def yolo_config_dir() -> Path:
     """Where Ultralytics keeps settings and fonts ($YOLO_CONFIG_DIR, set by bench.offline.configure)."""
-    v = os.environ.get("YOLO_CONFIG_DIR")
-    return Path(v) if v else environment().cache_root / "yolo-config"
+    env = settings()
+    return env.yolo_config_dir or env.cache_root / "yolo-config"
 
 
 def default_data_root() -> Path:
     """$BENCH_DATA, else the documented per-user folder (``bench data dir`` prints it); never a guess."""
-    env = environment()
+    env = settings()
     return env.data_root or default_user_data_dir()
 
 
@@ -88,7 +95,7 @@ RESOURCE_KINDS = ("configs", "tasks")
 
 
 def config_dir() -> Path:
-    return environment().config_dir
+    return settings().config_dir
 
 
 def packaged_dir(top: str) -> Path:
@@ -147,44 +154,28 @@ def resolve_device(device: str) -> str:
 
 @dataclass
 class RunContext:
-    """Settings every plug-in factory receives, built once per command."""
+    """Settings every plug-in factory receives, built once per command: plain data.
+
+    Services that use it are functions of their own modules: ``bench.models.weights.resolver(ctx)``
+    finds checkpoints, ``bench.offline.go_offline(ctx, reason)`` switches the run offline."""
 
     device: str = "cpu"
     offline: bool = False
     data_root: Path | None = None
     weights_dir: Path | None = None
-    cache_dir: Path = field(default_factory=lambda: environment().cache_root)
+    cache_dir: Path = field(default_factory=lambda: settings().cache_root)
     max_pixels: int | None = None
     notices: list[str] = field(default_factory=list)   # one-line notices for the run summary
-    _resolver: Any = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, device: str = "auto", offline: bool | None = None, data_root: Path | str | None = None,
                  weights_dir: Path | str | None = None) -> "RunContext":
-        env = environment()
+        env = settings()
         return cls(device=resolve_device(device),
                    offline=env.offline if offline is None else bool(offline),
                    data_root=Path(data_root) if data_root else (env.data_root or default_user_data_dir()),
                    weights_dir=Path(weights_dir) if weights_dir else env.weights_dir,
                    cache_dir=env.cache_root, max_pixels=env.max_pixels)
-
-    @property
-    def resolver(self):
-        if self._resolver is None:
-            from bench.models.weights import WeightsResolver
-
-            self._resolver = WeightsResolver(self.weights_dir, self.cache_dir / "weights", context=self)
-        return self._resolver
-
-    def go_offline(self, reason: str) -> None:
-        """The first failed download switches the whole run offline, said once."""
-        if not self.offline:
-            self.offline = True
-            self.notices.append(f"network unreachable ({reason}); continuing offline")
-            print(f"bench: {self.notices[-1]}", flush=True)
-            from bench.offline import switch_offline
-
-            switch_offline()   # third-party libraries too (Hugging Face, Ultralytics): no retries
 
     def as_dict(self) -> dict[str, Any]:
         return {"device": self.device, "offline": self.offline,

@@ -3,7 +3,7 @@ check, folders created as needed, no partial files, and the run's offline switch
 
 Every download in the harness goes through ``download``: checkpoints (WeightsResolver), dataset
 files and test assets (`bench data fetch`) and torchvision segmentation weights. The first network
-failure switches the run offline (``RunContext.go_offline``: one line, said once), so later items
+failure switches the run offline (``bench.offline.go_offline``: one line, said once), so later items
 do not each wait for their own timeout; no item is retried. A server that answers with an HTTP
 error or a wrong file does not switch the run offline: the network works.
 """
@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.errors import ChecksumMismatch, Unavailable
+from bench.offline import go_offline
 
 TIMEOUT_S = 20.0          # connect timeout, and the longest wait for the next bytes
 TOTAL_TIMEOUT_S = 1800.0  # the whole file: a server trickling bytes cannot hold a run for ever
@@ -42,9 +43,9 @@ def is_offline(ctx=None, offline: bool | None = None) -> bool:
         return offline
     if ctx is not None:
         return bool(ctx.offline)
-    from bench.config import environment
+    from bench.config import settings
 
-    return environment().offline
+    return settings().offline
 
 
 def download(url: str, path: Path, sha256: str | None = None, ctx=None, sha256_prefix: str | None = None,
@@ -96,11 +97,11 @@ def _fetch_to(url: str, tmp: Path, final: Path, ctx, timeout: float, total_timeo
         raise DownloadFailed(f"could not download {url} (HTTP {e.code} {e.reason}); {hand}") from e
     except (OSError, ValueError) as e:      # URLError, timeouts, refused or reset connections, DNS, bad URL
         if ctx is not None:
-            ctx.go_offline(f"{url}: {e}")
+            go_offline(ctx, f"{url}: {e}")
         raise DownloadFailed(f"could not download {url} ({e}); {hand}") from e
     if expected is not None and received != expected:
         if ctx is not None:
-            ctx.go_offline(f"{url}: connection closed early")
+            go_offline(ctx, f"{url}: connection closed early")
         raise DownloadFailed(f"could not download {url}: the connection closed after {received} of "
                              f"{expected} bytes; nothing was written. Try again, or {hand}")
     return h.hexdigest()
@@ -126,5 +127,5 @@ def probe(ctx, url: str) -> bool:
         return False
     ok, why = reachable(url)
     if not ok:
-        ctx.go_offline(f"{url}: {why}")
+        go_offline(ctx, f"{url}: {why}")
     return ok

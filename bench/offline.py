@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bench.config import environment, set_env
+from bench.config import set_env, settings
 
 QUIET_ENV = {
     "YOLO_OFFLINE": "1",            # no connectivity probes, no hub calls
@@ -21,11 +21,11 @@ NO_TELEMETRY_ENV = {"HF_HUB_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
 
 
 def is_offline(flag: bool | None = None) -> bool:
-    return flag if flag is not None else environment().offline
+    return flag if flag is not None else settings().offline
 
 
 def configure(offline: bool) -> None:
-    env = environment()
+    env = settings()
     set_env({"YOLO_VERBOSE": "False"}, override=False)
     set_env({"YOLO_AUTOINSTALL": "0", "NO_ALBUMENTATIONS_UPDATE": "1"})
     if not env.telemetry:
@@ -34,6 +34,16 @@ def configure(offline: bool) -> None:
         set_env(QUIET_ENV)
     set_env({"YOLO_CONFIG_DIR": str(env.cache_root / "yolo-config")}, override=False)
     ensure_ultralytics_font()
+
+
+def go_offline(ctx, reason: str) -> None:
+    """The first failed download switches the whole run (``ctx``, a RunContext) offline, said once."""
+    if ctx.offline:
+        return
+    ctx.offline = True
+    ctx.notices.append(f"network unreachable ({reason}); continuing offline")
+    print(f"bench: {ctx.notices[-1]}", flush=True)
+    switch_offline()   # third-party libraries too (Hugging Face, Ultralytics): no retries
 
 
 def switch_offline() -> None:
@@ -51,7 +61,7 @@ def disable_ultralytics_events() -> None:
     """Ultralytics sends usage events when its `sync` setting is on (the default). Called where
     ultralytics is imported (bench/downstream/yolo.py), not when a run starts: importing it costs
     start-up time that runs without YOLO tasks should not pay."""
-    if environment().telemetry:
+    if settings().telemetry:
         return
     try:
         from ultralytics.utils import SETTINGS

@@ -140,10 +140,10 @@ class UserModelSpec:
 
     @staticmethod
     def _verify(path: Path, card: Weights, ctx) -> None:
-        from bench.models.weights import WeightsMismatch
+        from bench.models.weights import WeightsMismatch, resolver
 
-        if card.sha256 and ctx.resolver.sha256(path) != card.sha256.lower():
-            raise WeightsMismatch(f"{path}: sha256 {ctx.resolver.sha256(path)} does not match the plug-in's "
+        if card.sha256 and resolver(ctx).sha256(path) != card.sha256.lower():
+            raise WeightsMismatch(f"{path}: sha256 {resolver(ctx).sha256(path)} does not match the plug-in's "
                                   f"{card.sha256}; the file is a different checkpoint, or the plug-in's hash is stale")
 
     def build(self, variant: str | None, ctx, dataset=None):
@@ -152,7 +152,7 @@ class UserModelSpec:
         from torch import nn
 
         from bench.models.base import NetworkDerainer
-        from bench.models.weights import WeightsMissing, load_state_dict
+        from bench.models.weights import WeightsMissing, load_state_dict, resolver
 
         wid, path, card = self.locate(variant, ctx)
         net = self.build_network()
@@ -167,7 +167,7 @@ class UserModelSpec:
                                  "weights=Weights(path=..., sha256=...)")
         derainer = NetworkDerainer(self.name, net, self.io, ctx.device, variant=wid,
                                    weights_path=str(path) if path else None,
-                                   weights_sha256=ctx.resolver.sha256(path) if path else None,
+                                   weights_sha256=resolver(ctx).sha256(path) if path else None,
                                    max_pixels=ctx.max_pixels)
         derainer.code_version = self.code_version      # the plug-in file's hash: edited code, new identity
         derainer.provenance = self.provenance()
@@ -253,10 +253,10 @@ class LoadedPlugin:
 def include_dirs(flags: Iterable[str] | None = None) -> list[str]:
     """BENCH_INCLUDE's folders, then those of --include, without repeats (plain strings: they travel
     to Ray workers as data)."""
-    from bench.config import environment
+    from bench.config import settings
 
     seen: list[str] = []
-    for d in [*map(str, environment().include), *(flags or [])]:
+    for d in [*map(str, settings().include), *(flags or [])]:
         d = str(Path(d).expanduser().resolve())
         if d not in seen:
             seen.append(d)

@@ -15,14 +15,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.config import environment  # noqa: E402
+from bench.config import settings  # noqa: E402
 from bench.data.assets import FETCH_TEST_ASSETS, absent, default_assets_root, folders_read_by, read_manifest  # noqa: E402
 
 
 def _shared_root() -> tuple[Path, bool]:
     """(the shared folder, whether it was asked for explicitly and so must be complete)."""
-    if environment().shared:
-        return environment().shared.resolve(), True
+    if settings().shared:
+        return settings().shared.resolve(), True
     sibling = REPO.parent / "shared"
     if sibling.is_dir():
         return sibling.resolve(), False

@@ -58,7 +58,7 @@ from bench.models import MODELS  # noqa: E402
 from bench.models.base import Batch  # noqa: E402
 from bench.models.dpenet import SPEC_AS_RELEASED  # noqa: E402
 from bench.models.rain_over_me import options_from_state  # noqa: E402
-from bench.models.weights import load_state_dict, registry  # noqa: E402
+from bench.models.weights import load_state_dict, registry, resolver as weights_resolver  # noqa: E402
 
 REF = Path(__file__).parent / "reference" / "models"
 CHECKPOINTS = [("dpenet", v) for v in ("Rain100L", "Rain1400")] + \
@@ -73,7 +73,7 @@ def ctx(shared_weights):
 
 @pytest.fixture(scope="module")
 def resolver(ctx):
-    return ctx.resolver
+    return weights_resolver(ctx)
 
 
 def _reference_cases(model: str):

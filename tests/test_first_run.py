@@ -190,6 +190,13 @@ def test_download_checks_sha256(tmp_path):
             download(url, tmp_path / "a" / "w.pth", "f" * 64, ctx=ctx)
         assert not (tmp_path / "a" / "w.pth").exists() and not ctx.offline   # a bad file is not a network failure
         sha = hashlib.sha256(body).hexdigest()
+        # through the checkpoint path: the type says "fail" (not "skip"), the message both hashes
+        from bench.errors import ChecksumMismatch, is_skip
+        from bench.models.weights import download_checkpoint
+
+        with pytest.raises(ChecksumMismatch) as bad:
+            download_checkpoint(url, tmp_path / "c" / "w.pth", "f" * 64, ctx=ctx)
+        assert "f" * 64 in str(bad.value) and sha in str(bad.value) and not is_skip(bad.value)
         assert download(url, tmp_path / "b" / "w.pth", sha, ctx=ctx) == sha
         assert (tmp_path / "b" / "w.pth").read_bytes() == body
     finally:
@@ -287,8 +294,8 @@ def test_resolver_goes_offline_after_the_first_failed_checkpoint(tmp_path, monke
     monkeypatch.setattr(urllib.request, "urlopen", counting)
     ctx = RunContext(device="cpu", offline=False, cache_dir=tmp_path / "cache")
     with pytest.raises(w.WeightsMissing, match="could not download"):
-        ctx.resolver.resolve("a", model="m")
+        w.resolver(ctx).resolve("a", model="m")
     with pytest.raises(w.WeightsMissing, match="offline mode"):
-        ctx.resolver.resolve("b", model="m")
+        w.resolver(ctx).resolve("b", model="m")
     assert calls == ["http://127.0.0.1:9/a.pth"] and len(ctx.notices) == 1
     assert (tmp_path / "cache" / "weights" / "m").is_dir()          # cache folders made as needed

@@ -20,7 +20,7 @@ from bench.measures import build_measure
 from bench.models import MODELS
 from bench.models.base import Batch, NetworkDerainer
 from bench.models.spanet import irnn
-from bench.models.weights import load_state_dict, registry
+from bench.models.weights import load_state_dict, registry, resolver
 
 REF = Path(__file__).parent / "reference" / "models"
 METHODS = ("rescan", "spanet", "jorder_e")
@@ -56,7 +56,7 @@ def _crop(shared_data: Path, meta: dict, crop: str) -> torch.Tensor:
 
 @pytest.mark.parametrize("model,variant", CHECKPOINTS)
 def test_checkpoint_loads_strictly_with_registered_sha256(ctx, model, variant):
-    entry, path = ctx.resolver.resolve(variant, model=model)         # also checks the registered sha256
+    entry, path = resolver(ctx).resolve(variant, model=model)         # also checks the registered sha256
     state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
     result = MODELS.load(model).build_network().load_state_dict(state, strict=True)
     assert not result.missing_keys and not result.unexpected_keys

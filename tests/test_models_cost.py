@@ -4,7 +4,8 @@ import torch
 from torch import nn
 
 from bench.models.base import NetworkDerainer
-from bench.models.cost import cost_columns, count_flops, count_params, perf_main, time_derainer
+from bench.commands.perf_models import main as perf_main
+from bench.models.cost import cost_columns, count_flops, count_params, time_derainer
 from bench.models.drdnet import DRDNet
 from bench.models.precomputed import PrecomputedDerainer
 from bench.models.rdmc import IO_PAD, RDMC

@@ -19,7 +19,7 @@ from bench.measures import build_measure
 from bench.models import MODELS
 from bench.models.resize import pil_resize_uint8
 from bench.models.base import Batch
-from bench.models.weights import load_state_dict, registry
+from bench.models.weights import load_state_dict, registry, resolver
 
 REF = Path(__file__).parent / "reference" / "models"
 METHODS = ("dfn", "aidnet", "nledn", "dgnlnet")
@@ -74,7 +74,7 @@ def test_checkpoint_loads_strictly_with_registered_sha_and_key_count(ctx, model,
     spec = MODELS.load(model)
     assert spec.name == model
     d = _derainer(ctx, model, variant)                        # strict=True inside build
-    entry, path = ctx.resolver.resolve(variant, model=model)      # verifies the registered sha256
+    entry, path = resolver(ctx).resolve(variant, model=model)      # verifies the registered sha256
     state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
     assert len(state) == entry["keys"]
     assert set(state) == set(d.net.state_dict())

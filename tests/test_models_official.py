@@ -16,7 +16,7 @@ import torch
 from bench.imageio import read_rgb, to_tensor, to_uint8
 from bench.models import MODELS
 from bench.models.nlcl import RAIN_LAYER_SPEC
-from bench.models.weights import WeightsResolver, load_state_dict
+from bench.models.weights import WeightsResolver, load_state_dict, resolver as weights_resolver
 from contexts import offline_ctx
 
 REF = Path(__file__).parent / "reference" / "models"
@@ -41,7 +41,7 @@ def ctx(shared_weights):
 
 @pytest.fixture(scope="module")
 def resolver(ctx) -> WeightsResolver:
-    return ctx.resolver
+    return weights_resolver(ctx)
 
 
 def _spec(model: str, variant: str):

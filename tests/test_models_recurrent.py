@@ -18,7 +18,7 @@ import torch
 from bench.imageio import read_rgb, to_tensor, to_uint8
 from bench.models import MODELS
 from bench.models.base import Batch
-from bench.models.weights import load_state_dict, registry
+from bench.models.weights import load_state_dict, registry, resolver
 
 REF = Path(__file__).parent / "reference" / "models"
 METHODS = ("prenet_r", "prn", "prn_r", "vrgnet", "brn", "drn")
@@ -76,8 +76,8 @@ def test_registry_names_match_specs():
 
 @pytest.mark.parametrize("model,variant", CHECKPOINTS)
 def test_official_checkpoint_loads_strictly(ctx, model, variant):
-    entry, path = ctx.resolver.resolve(variant, model=model)      # verifies the registered sha256
-    assert entry.get("sha256") and ctx.resolver.sha256(path) == entry["sha256"]
+    entry, path = resolver(ctx).resolve(variant, model=model)      # verifies the registered sha256
+    assert entry.get("sha256") and resolver(ctx).sha256(path) == entry["sha256"]
     state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
     net = MODELS.load(model).build_network()
     result = net.load_state_dict(state, strict=True)
@@ -88,7 +88,7 @@ def test_official_checkpoint_loads_strictly(ctx, model, variant):
 
 def test_prefixed_checkpoints_are_stripped(ctx):
     for model, prefix in (("vrgnet", "derainet."), ("brn", "module.")):
-        _, path = ctx.resolver.resolve("Rain100H", model=model)
+        _, path = resolver(ctx).resolve("Rain100H", model=model)
         raw = torch.load(path, map_location="cpu", weights_only=True)
         assert all(k.startswith(prefix) for k in raw)
         assert not any(k.startswith(prefix) for k in load_state_dict(path, strip_prefix=prefix))

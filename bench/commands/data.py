@@ -222,9 +222,9 @@ def _synth(args) -> int:
 
 def _dir(args) -> int:
     """The data root: --data-root is per command; this prints the default and where it comes from."""
-    from bench.config import default_user_data_dir, environment
+    from bench.config import default_user_data_dir, settings
 
-    env = environment()
+    env = settings()
     print(env.data_root or default_user_data_dir())
     how = "from $BENCH_DATA" if env.data_root else "the per-user default; set $BENCH_DATA to use another folder"
     print(f"({how})", file=sys.stderr)

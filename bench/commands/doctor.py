@@ -167,9 +167,9 @@ def _default_root():
 
 
 def _weights(ctx):
-    from bench.models.weights import registry
+    from bench.models.weights import registry, resolver as weights_resolver
 
-    resolver = ctx.resolver
+    resolver = weights_resolver(ctx)
     offline, ctx.offline = ctx.offline, True          # look only; never download from doctor
     found, missing, bad = [], [], []
     try:
@@ -241,8 +241,8 @@ def _chromium() -> Check:
 
 
 def _telemetry() -> Check:
-    from bench.config import environment
+    from bench.config import settings
 
-    if environment().telemetry:
+    if settings().telemetry:
         return Check("ok", "telemetry", "on ($BENCH_TELEMETRY=1): Ultralytics / Hugging Face may send usage events")
     return Check("ok", "telemetry", "off (Ultralytics sync and Hugging Face telemetry disabled; $BENCH_TELEMETRY=1 enables)")

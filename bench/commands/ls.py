@@ -25,8 +25,9 @@ def run(args) -> int:
 
 def _models(args) -> int:
     from bench.models import MODELS
+    from bench.models.weights import resolver as weights_resolver
 
-    resolver = _context(args).resolver
+    resolver = weights_resolver(_context(args))
     for name in MODELS.names():
         try:
             spec = MODELS.load(name)

@@ -9,7 +9,7 @@ import importlib
 
 TARGETS = {
     "measures": "bench.measures.perf:main",   # PSNR/SSIM/NIQE vs scikit-image + NumPy reference
-    "models": "bench.models.cost:perf_main",  # params, GFLOPs, ms/image per model
+    "models": "bench.commands.perf_models:main",  # params, GFLOPs, ms/image per model
     "run": "bench.commands.perf_run:main",    # harness overhead vs forwards, warm/cold, start-up, RSS
 }
 

@@ -46,9 +46,9 @@ def clean_as_rainy(lister: Callable[[Path], Iterator[Sample]]) -> Callable[[Path
 
 
 def cache_root() -> Path:
-    from bench.config import environment
+    from bench.config import settings
 
-    return environment().cache_root / "datasets"
+    return settings().cache_root / "datasets"
 
 
 def demo_sources() -> list[SourceImage]:

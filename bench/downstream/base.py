@@ -58,7 +58,9 @@ class DownstreamTask:
 
     @property
     def resolver(self):
-        return self.ctx.resolver
+        from bench.models.weights import resolver
+
+        return resolver(self.ctx)
 
     @property
     def offline(self) -> bool:

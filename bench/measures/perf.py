@@ -28,9 +28,9 @@ def _pairs(root: Path, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.config import environment
+    from bench.config import settings
 
-    env = environment()
+    env = settings()
     ap = argparse.ArgumentParser(prog="bench perf measures", description=__doc__.splitlines()[0])
     data = env.data_root or (env.shared / "data" if env.shared else None)
     ap.add_argument("--data-root", default=data, required=data is None,

@@ -198,12 +198,13 @@ class ModelSpec:
     def build(self, variant: str | None, ctx, dataset=None) -> NetworkDerainer:
         """The derainer with weights ``variant`` (an id in its weights YAML, or a file path), else
         those trained for ``dataset`` (a Dataset or its name), else the default. ``ctx``: RunContext."""
-        from bench.models.weights import load_state_dict
-
+        from bench.models.weights import load_state_dict, resolver
         from bench.train.registry import default_trained
+
         wid = (variant or (None if self.weights else default_trained(ctx.cache_dir, self.name))
                or self.pick_weights(variant, dataset))
-        entry, path = ctx.resolver.resolve(wid, model=self.name)
+        checkpoints = resolver(ctx)
+        entry, path = checkpoints.resolve(wid, model=self.name)
         seen = getattr(dataset, "name", dataset)
         if seen and seen in entry.get("seen_test_sets", ()):
             raise ModelNotApplicable(f"{self.name}@{entry.get('variant', wid)} was trained on images of {seen} "
@@ -212,7 +213,7 @@ class ModelSpec:
         state = load_state_dict(path, strip_prefix=entry.get("strip_prefix", "module."))
         net.load_state_dict(state, strict=True)
         derainer = NetworkDerainer(self.name, net, self.io, ctx.device, variant=entry.get("variant", wid),
-                                   weights_path=str(path), weights_sha256=ctx.resolver.sha256(path),
+                                   weights_path=str(path), weights_sha256=checkpoints.sha256(path),
                                    max_pixels=ctx.max_pixels)
         derainer.provenance = weights_provenance(entry)
         derainer.title = self.title

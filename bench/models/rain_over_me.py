@@ -119,14 +119,14 @@ class OptionsSpec(ModelSpec):
     """A ModelSpec whose network takes the ``build:`` options of the chosen weights entry."""
 
     def build(self, variant, ctx, dataset=None):
-        from bench.models.weights import load_state_dict
+        from bench.models.weights import load_state_dict, resolver
 
         wid = self.pick_weights(variant, dataset)
         explicit = Path(wid).expanduser()
         if explicit.suffix in (".pth", ".pt") and explicit.exists():
             options = options_from_state(load_state_dict(explicit))
         else:
-            options = dict(ctx.resolver.entry(self.name, wid).get("build") or {})
+            options = dict(resolver(ctx).entry(self.name, wid).get("build") or {})
         if "detail_channels" in options:
             options["detail_channels"] = tuple(options["detail_channels"])
         spec = dataclasses.replace(self, build_network=functools.partial(self.build_network, **options))

@@ -2,6 +2,8 @@
 
 Order: explicit path -> --weights-dir / $BENCH_WEIGHTS -> cache -> download (online only).
 Checkpoints are loaded with ``weights_only=True`` and verified against sha256 where known.
+``resolver(ctx)`` gives the resolver for a RunContext (its folders and its offline switch);
+``download_checkpoint`` is the one way a checkpoint is fetched.
 """
 from __future__ import annotations
 
@@ -12,32 +14,53 @@ from typing import Any
 
 import torch
 
-from bench.errors import WeightsMissing
+from bench.config import read_yaml, resource_files, settings
+from bench.errors import BadInput, ChecksumMismatch, WeightsMissing
 from bench.hashing import sha256_file
+from bench.net import DownloadFailed, download
 
-class WeightsMismatch(ValueError):
-    """A file whose sha256 or key layout is not what the registry says."""
+__all__ = ["WeightsMissing", "WeightsMismatch", "WeightsResolver", "download_checkpoint", "load_state_dict",
+           "registry", "resolver"]
+
+
+class WeightsMismatch(ChecksumMismatch):
+    """A checkpoint whose sha256 or key layout is not what the registry says."""
+
+
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}   # (path, size, mtime) -> sha256: hash each file once
 
 
 @lru_cache(maxsize=1)
 def registry() -> dict[str, dict[str, dict[str, Any]]]:
     """model -> weights id -> entry, merged from every weights/*.yaml (packaged, then user)."""
-    from bench.config import read_yaml, resource_files
-
     merged: dict[str, dict[str, dict[str, Any]]] = {}
     for name, entry in resource_files("configs/weights").items():
         data = read_yaml(entry) or {}
         if not isinstance(data, dict):
-            raise WeightsMismatch(f"{entry}: expected a mapping model -> weights id -> entry")
+            raise BadInput(f"{entry}: expected a mapping model -> weights id -> entry")
         for model, entries in data.items():
             merged.setdefault(model, {}).update(entries or {})
     return merged
 
 
 def default_cache_dir() -> Path:
-    from bench.config import environment
+    return settings().cache_root / "weights"
 
-    return environment().cache_root / "weights"
+
+def resolver(ctx) -> "WeightsResolver":
+    """The resolver for a RunContext: its --weights-dir, its cache, and its (shared) offline switch."""
+    return WeightsResolver(ctx.weights_dir, Path(ctx.cache_dir) / "weights", context=ctx)
+
+
+def download_checkpoint(url: str, path: Path, sha256: str | None, ctx=None, sha256_prefix: str | None = None) -> None:
+    """Fetch a checkpoint to ``path``. A wrong file raises WeightsMismatch (a failure, both hashes
+    named); an unreachable one WeightsMissing (a skip) and, through ``ctx``, the run goes offline."""
+    try:
+        download(url, path, sha256, ctx=ctx, sha256_prefix=sha256_prefix)
+    except ChecksumMismatch as e:
+        raise WeightsMismatch(str(e)) from e
+    except DownloadFailed as e:
+        raise WeightsMissing(f"{e}, or run with --offline to skip it") from e
 
 
 class WeightsResolver:
@@ -47,7 +70,6 @@ class WeightsResolver:
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self._offline = offline
         self.context = context      # a RunContext: shares the run's offline switch
-        self._sha: dict[Path, str] = {}
 
     @property
     def offline(self) -> bool:
@@ -77,7 +99,7 @@ class WeightsResolver:
                 return entry, path
         if entry.get("url") and not self.offline:
             path = self.cache_dir / rel
-            self._download(entry["url"], path, entry.get("sha256"))
+            download_checkpoint(entry["url"], path, entry.get("sha256"), ctx=self.context)
             return entry, path
         target = candidates[0] if candidates else self.cache_dir / rel
         how = (f"download {entry['url']}" if entry.get("url")
@@ -95,28 +117,19 @@ class WeightsResolver:
             self.verify(found[1], found[0])
         return found
 
-    def sha256(self, path: Path) -> str:
-        path = Path(path)
-        if path not in self._sha:
-            self._sha[path] = sha256_file(path)
-        return self._sha[path]
+    @staticmethod
+    def sha256(path: Path) -> str:
+        stat = Path(path).stat()
+        key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _SHA_CACHE:
+            _SHA_CACHE[key] = sha256_file(path)
+        return _SHA_CACHE[key]
 
     def verify(self, path: Path, entry: dict[str, Any]) -> None:
         want = entry.get("sha256")
         if want and self.sha256(path) != want:
             raise WeightsMismatch(f"{path}: sha256 {self.sha256(path)} does not match the registry's {want}; "
                                   "the file is corrupt or a different checkpoint. Re-download it.")
-
-    def _download(self, url: str, path: Path, sha256: str | None) -> None:
-        from bench.errors import ChecksumMismatch
-        from bench.net import DownloadFailed, download
-
-        try:
-            download(url, path, sha256, ctx=self.context)
-        except ChecksumMismatch as e:
-            raise WeightsMismatch(str(e)) from e
-        except DownloadFailed as e:
-            raise WeightsMissing(f"{e}, or run with --offline to skip it") from e
 
 
 def load_state_dict(path: str | os.PathLike, strip_prefix: str | None = "module.") -> dict[str, torch.Tensor]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from bench.hashing import sha256_file
-from bench.models.weights import WeightsMismatch, WeightsMissing
+from bench.models.weights import WeightsMismatch, WeightsMissing, download_checkpoint
 
 FEATURE_NETS = {
     "vgg19": {"file": "torchvision/vgg19-dcbb9e9d.pth", "url": "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth",
@@ -44,7 +44,7 @@ def resolve_feature_weights(name: str, ctx) -> tuple[Path, str]:
             return p, _verified(p, entry)
     target = Path(ctx.cache_dir) / "weights" / entry["file"]
     if not ctx.offline:
-        ctx.resolver._download(entry["url"], target, None)
+        download_checkpoint(entry["url"], target, None, ctx=ctx, sha256_prefix=entry["sha256_prefix"])
         return target, _verified(target, entry)
     raise WeightsMissing(
         f"{name} ImageNet weights are needed ({entry['used_by']}) and this run is offline: download "

@@ -14,7 +14,6 @@ written but has not been run here (no multi-GPU machine).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from bench.config import settings
 from bench.train import data as D
 from bench.train.recipes import objective, recipe, trainable_parameters
 from bench.train.registry import atomic_save, atomic_write_text, run_dir
@@ -116,24 +116,24 @@ def check_leakage(cfg: TrainConfig, tset: D.TrainingSet, real: list[Path], ctx) 
     return rep, pairs
 
 
-def _dist():
-    ws = int(os.environ.get("WORLD_SIZE", "1"))
-    if ws <= 1:
-        return 0, 1
+def _dist() -> tuple[int, int, int]:
+    """(rank, world size, local rank): torchrun's WORLD_SIZE / LOCAL_RANK, through bench.config."""
+    env = settings()
+    if env.world_size <= 1:
+        return 0, 1, 0
     import torch.distributed as dist
 
     if not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return dist.get_rank(), ws
+    return dist.get_rank(), env.world_size, env.local_rank
 
 
 def train(cfg: TrainConfig, ctx) -> dict:
     from bench.measures.psnr import psnr_y
     from bench.models import MODELS
 
-    rank, world = _dist()
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cfg.device == "cuda" and world > 1
-                          else cfg.device)
+    rank, world, local_rank = _dist()
+    device = torch.device(f"cuda:{local_rank}" if cfg.device == "cuda" and world > 1 else cfg.device)
     rec = recipe(cfg.model, cfg.without_perceptual)
     if cfg.patch % rec.patch_multiple or cfg.val_patch % rec.patch_multiple:
         raise ValueError(f"{cfg.model}: --patch must be a multiple of {rec.patch_multiple}")
