@@ -12,7 +12,8 @@ import pytest
 from bench.data import leakage as L
 from bench.imageio import read_rgb, write_png
 from bench.train.data import Pair, TrainingSet
-from bench.train.loop import LeakageRefused, TrainConfig, check_leakage
+from bench.train.leakage import LeakageRefused, check_leakage
+from bench.train.loop import TrainConfig
 from tests.contexts import offline_ctx
 
 CACHE = Path(tempfile.gettempdir()) / "derain-bench-test-leakage"   # thumbnails survive between runs

@@ -15,7 +15,8 @@ import torch
 from bench.data import leakage as L
 from bench.models import MODELS
 from bench.models.base import ModelNotApplicable
-from bench.train.loop import LeakageRefused, TrainConfig, train
+from bench.train.leakage import LeakageRefused
+from bench.train.loop import TrainConfig, train
 from bench.train.registry import run_dir
 from tests.contexts import offline_ctx
 from tests.train_helpers import tiny_pairs

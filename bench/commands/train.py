@@ -42,7 +42,8 @@ def run(args) -> int:
 
     from bench.config import RunContext
     from bench.models.weights import WeightsMissing
-    from bench.train.loop import LeakageRefused, TrainConfig, train
+    from bench.train.leakage import LeakageRefused
+    from bench.train.loop import TrainConfig, train
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     ctx = RunContext.from_env(device=args.device, offline=args.offline, data_root=args.data_root,

@@ -14,7 +14,6 @@ written but has not been run here (no multi-GPU machine).
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,7 +22,9 @@ import torch
 
 from bench.config import settings
 from bench.train import data as D
-from bench.train.recipes import objective, recipe, trainable_parameters
+from bench.train.leakage import check_leakage
+from bench.train.recipes import Recipe, objective, recipe, trainable_parameters
+from bench.train.records import ablation_text, git_commit, loss_curve
 from bench.train.registry import atomic_save, atomic_write_text, run_dir
 
 
@@ -64,56 +65,8 @@ class TrainConfig:
         return name
 
 
-class LeakageRefused(RuntimeError):
-    pass
-
-
 def lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr * cfg.gamma ** sum(step >= m * cfg.steps for m in cfg.milestones)
-
-
-def git_commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                              cwd=Path(__file__).resolve().parent).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def check_leakage(cfg: TrainConfig, tset: D.TrainingSet, real: list[Path], ctx) -> tuple[dict, list[D.Pair]]:
-    """Leakage report of the clean training images (and --real photos) against the test sets;
-    refuses leaked pairs unless --allow-leakage (keep) or --drop-leaked (remove)."""
-    from bench.data import resolve_dataset
-    from bench.data.leakage import dataset_images, format_report, leakage_report
-
-    against, missing = {}, []
-    names = list(cfg.against) + (["internet-data"] if real else [])
-    for name in names:
-        try:
-            against[name] = dataset_images(resolve_dataset(name, ctx))
-        except LookupError:
-            missing.append(name)
-    paths = [p.clean for p in tset.pairs] + real
-    rep = leakage_report(paths, against, Path(ctx.cache_dir))
-    rep["not_checked"] = missing
-    leaked = set(rep["leaked_train"])
-    pairs = tset.pairs
-    bad_pairs = [p for p in pairs if str(p.clean) in leaked]
-    bad_real = [p for p in real if str(p) in leaked]
-    if (bad_real or (bad_pairs and not cfg.drop_leaked)) and not cfg.allow_leakage:
-        raise LeakageRefused(format_report(rep) + "\nrefusing to train on test images: pass --drop-leaked to "
-                             "leave leaked pairs out, or --allow-leakage to keep them (recorded in the "
-                             "provenance; the checkpoint is then never evaluated on those test sets)")
-    if cfg.drop_leaked and bad_pairs:
-        pairs = [p for p in pairs if str(p.clean) not in leaked]
-        rep["dropped"] = len(tset.pairs) - len(pairs)
-    kept = {str(p.clean) for p in pairs} | {str(p) for p in real}
-    # test sets whose images stay in training: `bench run` will not evaluate the checkpoint there
-    rep["seen_test_sets"] = sorted(n for n, r in rep["against"].items()
-                                   if any(lk["train"] in kept for lk in r["leaks"]))
-    rep["policy"] = ("allowed" if cfg.allow_leakage and rep["seen_test_sets"] else
-                     "dropped" if rep.get("dropped") else "refuse")
-    return rep, pairs
 
 
 def _dist() -> tuple[int, int, int]:
@@ -128,13 +81,8 @@ def _dist() -> tuple[int, int, int]:
     return dist.get_rank(), env.world_size, env.local_rank
 
 
-def train(cfg: TrainConfig, ctx) -> dict:
-    from bench.measures.psnr import psnr_y
-    from bench.models import MODELS
-
-    rank, world, local_rank = _dist()
-    device = torch.device(f"cuda:{local_rank}" if cfg.device == "cuda" and world > 1 else cfg.device)
-    rec = recipe(cfg.model, cfg.without_perceptual)
+def check_recipe(cfg: TrainConfig, rec: Recipe) -> None:
+    """Refuse what this recipe cannot train, before any data is read."""
     if cfg.patch % rec.patch_multiple or cfg.val_patch % rec.patch_multiple:
         raise ValueError(f"{cfg.model}: --patch must be a multiple of {rec.patch_multiple}")
     if rec.needs_real and not cfg.real:
@@ -145,175 +93,185 @@ def train(cfg: TrainConfig, ctx) -> dict:
 
     if cfg.run_name() in registry().get(cfg.model, {}):
         raise ValueError(f"--name {cfg.run_name()!r} is a published {cfg.model} checkpoint id; choose another name")
-    out = run_dir(ctx.cache_dir, cfg.model, cfg.run_name())
-    tset = D.load_training_set(cfg.data, ctx, cfg.seed)
-    real = D.read_real_folder(Path(cfg.real)) if rec.needs_real else []
-    leak, pairs = check_leakage(cfg, tset, real, ctx)
-    train_pairs, val_pairs = D.split_validation(pairs, cfg.val_count)
-    sampler = D.PatchSampler(train_pairs, cfg.patch, cfg.seed)
-    features = None
-    feature_info = None
-    if rec.feature_net:
-        from bench.train.features import feature_taps, resolve_feature_weights
 
-        if cfg.random_features:
-            torch.manual_seed(cfg.seed)
-            features = feature_taps(rec.feature_net, pretrained=False).to(device)
-            feature_info = {"net": rec.feature_net, "weights": f"random (torchvision init, seed {cfg.seed})"}
-        else:
-            fpath, fsha = resolve_feature_weights(rec.feature_net, ctx)
-            features = feature_taps(rec.feature_net, weights_path=fpath).to(device)
-            feature_info = {"net": rec.feature_net, "file": str(fpath), "sha256": fsha}
-    loss_fn = objective(rec, features)
 
-    torch.manual_seed(cfg.seed)
-    net = MODELS.load(cfg.model).build_network().to(device).train()
-    params = trainable_parameters(cfg.model, net)
-    opt = torch.optim.Adam(params, lr=cfg.lr)
-    start, history, wall_before = 0, {"step": [], "loss": [], "val_step": [], "val_psnr_y": []}, 0.0
-    state_path = out / "train_state.pth"
-    if cfg.resume and state_path.is_file():
-        st = torch.load(state_path, map_location="cpu", weights_only=True)
-        if st["config"]["seed"] != cfg.seed or st["config"]["batch"] != cfg.batch or st["config"]["patch"] != cfg.patch:
-            raise ValueError(f"{state_path}: saved with seed/batch/patch {st['config']['seed']}/"
-                             f"{st['config']['batch']}/{st['config']['patch']}; resume with the same values")
-        net.load_state_dict(st["model"], strict=True)
-        opt.load_state_dict(st["optimizer"])
-        start, history, wall_before = st["step"], st["history"], st["wall_time_s"]
-    elif cfg.resume:
-        print(f"--resume: no {state_path}; starting from step 0", flush=True)
-    if world > 1:
-        import torch.distributed as dist
+def feature_net(cfg: TrainConfig, rec: Recipe, ctx, device) -> tuple[torch.nn.Module | None, dict | None]:
+    """The recipe's frozen feature network (ImageNet weights, or seeded random ones for the
+    --random-features ablation) and what the provenance says about it; (None, None) if it has none."""
+    if not rec.feature_net:
+        return None, None
+    from bench.train.features import feature_taps, resolve_feature_weights
 
-        for p in net.state_dict().values():
-            dist.broadcast(p, 0)
-    data_fp = D.fingerprint(pairs)
-    use_amp = cfg.amp and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    t0 = time.time()
+    if cfg.random_features:
+        torch.manual_seed(cfg.seed)
+        features = feature_taps(rec.feature_net, pretrained=False).to(device)
+        return features, {"net": rec.feature_net, "weights": f"random (torchvision init, seed {cfg.seed})"}
+    fpath, fsha = resolve_feature_weights(rec.feature_net, ctx)
+    features = feature_taps(rec.feature_net, weights_path=fpath).to(device)
+    return features, {"net": rec.feature_net, "file": str(fpath), "sha256": fsha}
 
-    def save(step: int) -> None:
-        if rank:
+
+class TrainingRun:
+    """One `bench train` invocation: set up (data, leakage check, network, optimiser, resume) in
+    ``__init__``, then ``fit()`` steps, validates and checkpoints. Recipe-specific parts live in
+    the recipe (its loss, its extra inputs) and in ``feature_net``."""
+
+    def __init__(self, cfg: TrainConfig, ctx):
+        from bench.models import MODELS
+
+        self.cfg = cfg
+        self.rank, self.world, local_rank = _dist()
+        self.device = torch.device(f"cuda:{local_rank}" if cfg.device == "cuda" and self.world > 1 else cfg.device)
+        self.rec = rec = recipe(cfg.model, cfg.without_perceptual)
+        check_recipe(cfg, rec)
+        self.out = run_dir(ctx.cache_dir, cfg.model, cfg.run_name())
+        self.tset = D.load_training_set(cfg.data, ctx, cfg.seed)
+        self.real = D.read_real_folder(Path(cfg.real)) if rec.needs_real else []
+        self.leak, self.pairs = check_leakage(cfg, self.tset, self.real, ctx)
+        self.train_pairs, self.val_pairs = D.split_validation(self.pairs, cfg.val_count)
+        self.sampler = D.PatchSampler(self.train_pairs, cfg.patch, cfg.seed)
+        features, self.feature_info = feature_net(cfg, rec, ctx, self.device)
+        self.loss_fn = objective(rec, features)
+
+        torch.manual_seed(cfg.seed)
+        self.net = MODELS.load(cfg.model).build_network().to(self.device).train()
+        self.params = trainable_parameters(cfg.model, self.net)
+        self.opt = torch.optim.Adam(self.params, lr=cfg.lr)
+        self.start, self.wall_before = 0, 0.0
+        self.history = {"step": [], "loss": [], "val_step": [], "val_psnr_y": []}
+        self.state_path = self.out / "train_state.pth"
+        self._resume()
+        if self.world > 1:
+            import torch.distributed as dist
+
+            for p in self.net.state_dict().values():
+                dist.broadcast(p, 0)
+        self.data_fp = D.fingerprint(self.pairs)
+        self.use_amp = cfg.amp and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.t0 = time.time()
+
+    def _resume(self) -> None:
+        cfg, state_path = self.cfg, self.state_path
+        if cfg.resume and state_path.is_file():
+            st = torch.load(state_path, map_location="cpu", weights_only=True)
+            if st["config"]["seed"] != cfg.seed or st["config"]["batch"] != cfg.batch or st["config"]["patch"] != cfg.patch:
+                raise ValueError(f"{state_path}: saved with seed/batch/patch {st['config']['seed']}/"
+                                 f"{st['config']['batch']}/{st['config']['patch']}; resume with the same values")
+            self.net.load_state_dict(st["model"], strict=True)
+            self.opt.load_state_dict(st["optimizer"])
+            self.start, self.history, self.wall_before = st["step"], st["history"], st["wall_time_s"]
+        elif cfg.resume:
+            print(f"--resume: no {state_path}; starting from step 0", flush=True)
+
+    def wall_time(self) -> float:
+        return self.wall_before + time.time() - self.t0
+
+    def save(self, step: int) -> None:
+        if self.rank:
             return
-        state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "history": history,
-                 "wall_time_s": wall_before + time.time() - t0, "config": {k: v for k, v in asdict(cfg).items()
-                                                                          if k != "extra"}}
-        atomic_save(state, state_path)
+        cfg, out, net = self.cfg, self.out, self.net
+        state = {"model": net.state_dict(), "optimizer": self.opt.state_dict(), "step": step,
+                 "history": self.history, "wall_time_s": self.wall_time(),
+                 "config": {k: v for k, v in asdict(cfg).items() if k != "extra"}}
+        atomic_save(state, self.state_path)
         atomic_save(net.state_dict(), out / "checkpoint.pth")
+        atomic_write_text(json.dumps(self.provenance(step), indent=1), out / "provenance.json")
+
+    def provenance(self, step: int) -> dict:
         from bench.hashing import sha256_file
 
-        prov = {"model": cfg.model, "name": cfg.run_name(), "source": "own-trained",
-                "ablation": ablation_text(cfg, rec),
-                "data": {"name": cfg.data, "root": str(tset.root), "notes": tset.notes, "fingerprint": data_fp,
-                         "train_pairs": len(train_pairs), "val_pairs": [p.id for p in val_pairs],
+        cfg, device, real = self.cfg, self.device, self.real
+        return {"model": cfg.model, "name": cfg.run_name(), "source": "own-trained",
+                "ablation": ablation_text(cfg, self.rec),
+                "data": {"name": cfg.data, "root": str(self.tset.root), "notes": self.tset.notes,
+                         "fingerprint": self.data_fp, "train_pairs": len(self.train_pairs),
+                         "val_pairs": [p.id for p in self.val_pairs],
                          "real_rain": {"folder": cfg.real, "images": len(real)} if real else None,
-                         "leakage": leak},
-                "losses": rec.terms, "feature_net": feature_info, "steps": cfg.steps, "steps_done": step,
+                         "leakage": self.leak},
+                "losses": self.rec.terms, "feature_net": self.feature_info, "steps": cfg.steps, "steps_done": step,
                 "batch": cfg.batch, "patch": cfg.patch, "lr": cfg.lr, "milestones": cfg.milestones,
-                "gamma": cfg.gamma, "seed": cfg.seed, "amp": use_amp, "world_size": world,
-                "git_commit": git_commit(), "wall_time_s": round(wall_before + time.time() - t0, 1),
+                "gamma": cfg.gamma, "seed": cfg.seed, "amp": self.use_amp, "world_size": self.world,
+                "git_commit": git_commit(), "wall_time_s": round(self.wall_time(), 1),
                 "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
-                "torch": torch.__version__, "history_tail": {k: v[-5:] for k, v in history.items()},
-                "checkpoint_sha256": sha256_file(out / "checkpoint.pth")}
-        atomic_write_text(json.dumps(prov, indent=1), out / "provenance.json")
+                "torch": torch.__version__, "history_tail": {k: v[-5:] for k, v in self.history.items()},
+                "checkpoint_sha256": sha256_file(self.out / "checkpoint.pth")}
 
-    def validate() -> float:
+    def validate(self) -> float:
+        from bench.measures.psnr import psnr_y
+
+        cfg, net = self.cfg, self.net
         net.eval()
         vals = []
         with torch.no_grad():
-            vs = D.PatchSampler(val_pairs, cfg.val_patch, cfg.seed + 1)
-            for i, p in enumerate(val_pairs):
+            vs = D.PatchSampler(self.val_pairs, cfg.val_patch, cfg.seed + 1)
+            for i, p in enumerate(self.val_pairs):
                 rainy, clean = vs.crops([[p.rainy, p.clean]], vs.generator(i))
-                vals.append(float(psnr_y()(net(rainy.to(device)).clamp(0, 1).cpu(), clean)[0]))
+                vals.append(float(psnr_y()(net(rainy.to(self.device)).clamp(0, 1).cpu(), clean)[0]))
         net.train()
         return sum(vals) / max(1, len(vals))
 
-    bar = None
-    if cfg.progress and rank == 0:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=start, desc=f"train {cfg.model}@{cfg.run_name()}", dynamic_ncols=True)
-    last = time.time()
-    for step in range(start, cfg.steps):
+    def step(self, step: int) -> float:
+        """One optimiser step (gradients averaged over ranks); returns the loss."""
+        cfg, device, opt = self.cfg, self.device, self.opt
         for g in opt.param_groups:
             g["lr"] = lr_at(cfg, step)
-        rainy, clean = sampler.batch(step * world + rank, cfg.batch)
-        extra = {}
-        if rec.needs_real and "contrast_background" in rec.terms:
-            extra = {"real": sampler.unpaired(step * world + rank, cfg.batch, real, stream=1).to(device),
-                     "unpaired_clean": sampler.unpaired_clean(step * world + rank, cfg.batch).to(device)}
+        index = step * self.world + self.rank
+        rainy, clean = self.sampler.batch(index, cfg.batch)
+        extra = {k: v.to(device) for k, v in self.rec.extra_inputs(self.sampler, index, cfg.batch, self.real).items()}
         opt.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-            terms = loss_fn(net, rainy.to(device), clean.to(device), **extra)
-        scaler.scale(terms["total"]).backward()
-        if world > 1:
+        with torch.autocast(device.type, dtype=torch.float16, enabled=self.use_amp):
+            terms = self.loss_fn(self.net, rainy.to(device), clean.to(device), **extra)
+        self.scaler.scale(terms["total"]).backward()
+        if self.world > 1:
             import torch.distributed as dist
 
-            for p in params:
+            for p in self.params:
                 if p.grad is not None:
                     dist.all_reduce(p.grad)
-                    p.grad /= world
-        scaler.step(opt)
-        scaler.update()
-        loss = float(terms["total"].detach())
-        history["step"].append(step + 1)
-        history["loss"].append(loss)
-        now = time.time()
+                    p.grad /= self.world
+        self.scaler.step(opt)
+        self.scaler.update()
+        return float(terms["total"].detach())
+
+    def fit(self) -> dict:
+        cfg, history = self.cfg, self.history
+        bar = None
+        if cfg.progress and self.rank == 0:
+            from tqdm import tqdm
+
+            bar = tqdm(total=cfg.steps, initial=self.start, desc=f"train {cfg.model}@{cfg.run_name()}",
+                       dynamic_ncols=True)
+        last = time.time()
+        for step in range(self.start, cfg.steps):
+            loss = self.step(step)
+            history["step"].append(step + 1)
+            history["loss"].append(loss)
+            now = time.time()
+            if bar is not None:
+                bar.set_postfix(loss=f"{loss:.4f}", s_step=f"{now - last:.2f}")
+                bar.update(1)
+            last = now
+            done = step + 1 == cfg.steps or (cfg.stop_at is not None and step + 1 >= cfg.stop_at)
+            if (step + 1) % cfg.every == 0 or done:
+                if self.val_pairs and self.rank == 0:
+                    history["val_step"].append(step + 1)
+                    history["val_psnr_y"].append(round(self.validate(), 3))
+                    if bar is not None:
+                        bar.write(f"step {step + 1}: val PSNR-Y {history['val_psnr_y'][-1]:.2f} dB "
+                                  f"({len(self.val_pairs)} held-out {cfg.val_patch}px crops)")
+                self.save(step + 1)
+            if done:
+                break
         if bar is not None:
-            bar.set_postfix(loss=f"{loss:.4f}", s_step=f"{now - last:.2f}")
-            bar.update(1)
-        last = now
-        done = step + 1 == cfg.steps or (cfg.stop_at is not None and step + 1 >= cfg.stop_at)
-        if (step + 1) % cfg.every == 0 or done:
-            if val_pairs and rank == 0:
-                history["val_step"].append(step + 1)
-                history["val_psnr_y"].append(round(validate(), 3))
-                if bar is not None:
-                    bar.write(f"step {step + 1}: val PSNR-Y {history['val_psnr_y'][-1]:.2f} dB "
-                              f"({len(val_pairs)} held-out {cfg.val_patch}px crops)")
-            save(step + 1)
-        if done:
-            break
-    if bar is not None:
-        bar.close()
-    if start >= cfg.steps:
-        save(cfg.steps)
-    if rank == 0:
-        loss_curve(history, out / "loss_curve.png", f"{cfg.model}@{cfg.run_name()}")
-    return {"dir": str(out), "history": history, "wall_time_s": wall_before + time.time() - t0,
-            "leakage": leak, "train_pairs": len(train_pairs)}
+            bar.close()
+        if self.start >= cfg.steps:
+            self.save(cfg.steps)
+        if self.rank == 0:
+            loss_curve(history, self.out / "loss_curve.png", f"{cfg.model}@{cfg.run_name()}")
+        return {"dir": str(self.out), "history": history, "wall_time_s": self.wall_time(),
+                "leakage": self.leak, "train_pairs": len(self.train_pairs)}
 
 
-def dropped_terms(cfg: TrainConfig) -> list[str]:
-    full, kept = recipe(cfg.model).terms, recipe(cfg.model, True).terms
-    return [k for k in full if k not in kept]
-
-
-def ablation_text(cfg: TrainConfig, rec) -> str | None:
-    """What an ablation left out or replaced, for its name's reader (None: the released recipe)."""
-    if cfg.without_perceptual:
-        return "without perceptual terms: " + ", ".join(dropped_terms(cfg))
-    if cfg.random_features and rec.feature_net:
-        return (f"{rec.feature_net} with random weights (seed {cfg.seed}) in place of ImageNet weights, "
-                f"for: {', '.join(rec.perceptual_terms)}")
-    return None
-
-
-def loss_curve(history: dict, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(history["step"], history["loss"], lw=0.8, label="training loss")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.set_title(title)
-    if history["val_step"]:
-        ax2 = ax.twinx()
-        ax2.plot(history["val_step"], history["val_psnr_y"], "o-", color="C1", label="val PSNR-Y (dB)")
-        ax2.set_ylabel("val PSNR-Y (dB)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+def train(cfg: TrainConfig, ctx) -> dict:
+    return TrainingRun(cfg, ctx).fit()

@@ -35,6 +35,14 @@ class Recipe:
     patch_multiple: int = 1
     spec_name: str | None = None   # where the trained checkpoint is registered (default: model)
 
+    def extra_inputs(self, sampler, index: int, batch: int, real: list) -> dict[str, torch.Tensor]:
+        """Inputs of one step beyond the paired batch: the real-rain branch (Semi-DRDNet) draws real
+        rainy photos and unpaired clean crops; other recipes need none."""
+        if not (self.needs_real and "contrast_background" in self.terms):
+            return {}
+        return {"real": sampler.unpaired(index, batch, real, stream=1),
+                "unpaired_clean": sampler.unpaired_clean(index, batch)}
+
 
 RECIPES = {
     "prenet": Recipe("prenet", {"neg_ssim": 1.0}),
