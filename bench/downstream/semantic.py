@@ -30,12 +30,14 @@ from bench.downstream.base import DownstreamTask, task_metric
 from bench.downstream.instances import LABEL_SOURCES, slug
 from bench.downstream.labels import CITYSCAPES_TRAIN_NAMES, read_cityscapes_train_ids
 from bench.downstream.params import params_digest, parse_params
-from bench.downstream.semantic_backends import BACKEND_NAMES, backend_class
+from bench.downstream.espnet import EspnetBackend
+from bench.downstream.semantic_backends import BACKENDS as _BUILT_IN
 
 VOC_NAMES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
              "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
              "train", "tvmonitor")
 LABEL_SETS = {"cityscapes19": CITYSCAPES_TRAIN_NAMES, "voc21": VOC_NAMES}
+BACKENDS = {**_BUILT_IN, "espnet": EspnetBackend}    # espnet: our network, in its own module
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
@@ -93,10 +95,10 @@ class SemanticSegmentation(DownstreamTask):
         self.params = p = parse_params(SemanticParams, config.params, f"task {config.name!r}")
         if p.label_set not in LABEL_SETS:
             raise ValueError(f"task {config.name!r}: label_set {p.label_set!r} not one of {', '.join(LABEL_SETS)}")
-        if p.backend not in BACKEND_NAMES:
-            raise ValueError(f"task {config.name!r}: backend {p.backend!r} not one of {', '.join(BACKEND_NAMES)}")
+        if p.backend not in BACKENDS:
+            raise ValueError(f"task {config.name!r}: backend {p.backend!r} not one of {', '.join(BACKENDS)}")
         self.names = LABEL_SETS[p.label_set]
-        self.backend = backend_class(p.backend)(self)
+        self.backend = BACKENDS[p.backend](self)
         self.metrics = (task_metric(f"{p.metric_prefix}_miou", True, (0.0, 1.0), f"mean IoU over {p.label_set}"),
                         task_metric(f"{p.metric_prefix}_pixel_acc", True, (0.0, 1.0), "labelled pixels right"))
 

@@ -181,15 +181,3 @@ def _unavailable(task, message: str):
 
 
 BACKENDS = {"segformer": SegformerBackend, "torchvision": TorchvisionBackend}
-
-
-def backend_class(name: str):
-    """The backend class for a task's ``backend:``; espnet lives in its own module (our network)."""
-    if name == "espnet":
-        from bench.downstream.espnet import EspnetBackend
-
-        return EspnetBackend
-    return BACKENDS[name]
-
-
-BACKEND_NAMES = (*BACKENDS, "espnet")
