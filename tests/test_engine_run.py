@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from bench.cli import main
 
@@ -75,6 +76,7 @@ def _bench(args, **kw):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
 
 
+@pytest.mark.slow
 def test_kill_and_resume_gives_identical_tables(shared_data, shared_weights, tmp_path):
     data = tmp_path / "data"
     _copy_pairs(shared_data, data, [1, 2, 3, 4])

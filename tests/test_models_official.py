@@ -140,6 +140,7 @@ def _y_psnr_by_hand(out_u8: np.ndarray, gt_u8: np.ndarray) -> float:
     return 10.0 * math.log10(1.0 / mse)
 
 
+@pytest.mark.slow
 def test_prenet_rain100h_full_set_y_psnr(ctx, resolver, shared_data):
     """The README's 29.46 dB; Octave on the official truncated PNGs gives 29.4647 (REFERENCE.md)."""
     from bench.data import DATASETS

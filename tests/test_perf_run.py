@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_perf_run_prints_its_ratios(shared_data, shared_weights, tmp_path):
     env = {**os.environ, "BENCH_OFFLINE": "1", "PYTHONPATH": str(REPO), "BENCH_CACHE": str(tmp_path / "cache")}
     out = subprocess.run([sys.executable, "-m", "bench", "perf", "run", "--model", "prenet", "--dataset", "rain100h",

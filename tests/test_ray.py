@@ -48,6 +48,7 @@ def serial(tmp_path_factory, shared):
     return out
 
 
+@pytest.mark.slow
 def test_ray_run_equals_serial_run_with_a_worker_killed(tmp_path, shared, serial):
     proc = _run(tmp_path, shared, "--ray", "--shards", "2", background=True)
     killed = None

@@ -27,6 +27,7 @@ CACHE = Path(tempfile.gettempdir()) / "derain-bench-test-leakage"   # thumbnails
 UNRELATED = ("103", "125", "128", "138", "65", "78", "83", "86", "91", "95")
 
 
+@pytest.mark.slow
 def test_unrelated_real_photos_do_not_match_rain100h_backgrounds(shared_data):
     real = L.signatures([shared_data / "real-internet147" / f"{n}.jpg" for n in UNRELATED], CACHE)
     backgrounds = L.signatures(L.image_files(shared_data / "rain100h" / "norain"), CACHE)
