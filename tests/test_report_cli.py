@@ -162,3 +162,14 @@ def test_bench_figures_visual_comparison_with_task(results, shared_data, tmp_pat
     assert "figure qvu (complete)" in out and "figure hog_grid (partial)" in out
     for name in ("hog_grid", "qvu_hog_map50_95"):
         assert image_std(results / "figures" / f"{name}.png") > 0.05
+
+
+def test_too_few_resamples_is_a_usage_error_not_a_traceback(tmp_path, capsys):
+    import pytest as _pytest
+
+    from bench.cli import main as _main
+
+    with _pytest.raises(SystemExit) as e:
+        _main(["report", "--out", str(tmp_path), "--resamples", "500"])
+    assert e.value.code == 2
+    assert "at least 1000" in capsys.readouterr().err

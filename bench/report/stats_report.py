@@ -20,9 +20,22 @@ from bench.report.stats.analysis import Analysis, analyse, interval_frame
 from bench.report.labels import dataset_label, metric_label, model_label
 
 
+def _resamples(text: str) -> int:
+    """argparse type: a bad value is a usage error (exit 2), not a traceback from scipy later."""
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1000:
+        raise argparse.ArgumentTypeError(f"{n} is too few: percentile and BCa intervals need at least 1000 resamples")
+    return n
+
+
 def add_arguments(p) -> None:
     p.add_argument("--ci", action="store_true", help="print ± interval half-widths in leaderboard.md/.tex")
-    p.add_argument("--resamples", type=int, default=intervals.N_RESAMPLES,
+    p.add_argument("--resamples", type=_resamples, default=intervals.N_RESAMPLES,
                    help=f"bootstrap resamples (default {intervals.N_RESAMPLES}, at least 1000)")
     p.add_argument("--seed", type=int, default=intervals.SEED, help=f"bootstrap seed (default {intervals.SEED})")
     p.add_argument("--no-stats", action="store_true", help="skip intervals, significance and correlations")
