@@ -136,7 +136,7 @@ def collect(store, lb) -> dict[str, DatasetData]:
     measure_cols = {c for c, info in lb.columns.items() if info.kind == "measure"}
     for (dataset, unit, key), g in values.groupby(["dataset", "unit", "model_key"]):
         if unit in measure_cols and dataset in out:
-            out[dataset].measures.setdefault(unit, {})[key] = g.set_index("image_id")["value"].astype(float)
+            out[dataset].measures.setdefault(unit, {})[key] = g.set_index("image_id")["value"].astype(float).sort_index()   # store order is thread order: sort, so intervals repeat
     task_cols = {c for c, info in lb.columns.items() if info.kind == "task"}
     units, bindings = store.units(), store.bindings()
     for dataset, d in out.items():
