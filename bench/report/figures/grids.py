@@ -35,13 +35,10 @@ class GridColumn:
 
 
 def cache_output_path(out_dir: str | Path) -> OutputPath:
-    """The runner's cache rule: ``<out>/cache/<model_key, '#' and '@' → '_'>/<dataset>/<image_id>.png``.
-    Use the runner's own function instead once it exposes one."""
-    root = Path(out_dir) / "cache"
+    """Where the run cached each derained PNG: the store's own rule (bench/store/cache.py)."""
+    from bench.store.cache import OutputCache
 
-    def output_path(model_key: str, dataset: str, image_id: str) -> Path:
-        return root / model_key.replace("#", "_").replace("@", "_") / dataset / f"{image_id}.png"
-    return output_path
+    return OutputCache(out_dir).newest
 
 
 def _box_sum(a: np.ndarray, h: int, w: int) -> np.ndarray:
