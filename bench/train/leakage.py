@@ -2,19 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bench.train import data as D
-
-if TYPE_CHECKING:
-    from bench.train.loop import TrainConfig
 
 
 class LeakageRefused(RuntimeError):
     pass
 
 
-def check_leakage(cfg: TrainConfig, tset: D.TrainingSet, real: list[Path], ctx) -> tuple[dict, list[D.Pair]]:
+# cfg: a bench.train.loop.TrainConfig (not imported: loop imports this module)
+def check_leakage(cfg, tset: D.TrainingSet, real: list[Path], ctx) -> tuple[dict, list[D.Pair]]:
     """Leakage report of the clean training images (and --real photos) against the test sets;
     refuses leaked pairs unless --allow-leakage (keep) or --drop-leaked (remove)."""
     from bench.data import resolve_dataset

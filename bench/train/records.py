@@ -3,12 +3,8 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bench.train.recipes import recipe
-
-if TYPE_CHECKING:
-    from bench.train.loop import TrainConfig
 
 
 def git_commit() -> str | None:
@@ -19,12 +15,13 @@ def git_commit() -> str | None:
         return None
 
 
-def dropped_terms(cfg: TrainConfig) -> list[str]:
+# cfg below: a bench.train.loop.TrainConfig (not imported: loop imports this module)
+def dropped_terms(cfg) -> list[str]:
     full, kept = recipe(cfg.model).terms, recipe(cfg.model, True).terms
     return [k for k in full if k not in kept]
 
 
-def ablation_text(cfg: TrainConfig, rec) -> str | None:
+def ablation_text(cfg, rec) -> str | None:
     """What an ablation left out or replaced, for its name's reader (None: the released recipe)."""
     if cfg.without_perceptual:
         return "without perceptual terms: " + ", ".join(dropped_terms(cfg))
