@@ -3,8 +3,7 @@
 ``ColumnInfo`` keeps the fields a measure declares (name, FR/NR, direction, range, protocol, unit,
 description) plus ``kind``. It is written to the store's units table when a run is planned and read
 back from there by the reports (``to_dict`` / ``from_dict``), so a report never needs the code or
-the YAML that produced a number. ``MeasureInfo`` (bench.measures.base) and ``MetricInfo``
-(bench.downstream.base) are this type under their old names.
+the YAML that produced a number.
 """
 from __future__ import annotations
 

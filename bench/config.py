@@ -198,7 +198,7 @@ class RunConfig:
     batch_size: int = 1
     fresh: bool = False
     shard: tuple[int, int] | None = None   # (index, count): every count-th image from index (Ray)
-    extra: dict[str, Any] = field(default_factory=dict)
+    include: tuple[str, ...] = ()          # plug-in folders (--include/BENCH_INCLUDE): Ray workers load them too
 
     def in_shard(self, position: int) -> bool:
         return self.shard is None or position % self.shard[1] == self.shard[0]

@@ -260,7 +260,7 @@ except ImportError:
 ctx = dict(device="cpu", offline=True, data_root=Path({str(data)!r}), weights_dir=None,
            cache_dir=Path({str(tmp_path / 'cache')!r}), max_pixels=None)
 cfg = dict(measures=["psnr_y"], tasks=[], limit=None, batch_size=1, fresh=False,
-           extra={{"include": [{str(user)!r}]}})
+           include=({str(user)!r},))
 res = run_shard(cfg, ctx, "blurnet", "rain100h", 0, 1)
 p = Path(tempfile.mkdtemp()) / "d.sqlite"; p.write_bytes(res["store"])
 print(json.dumps(sqlite3.connect(p).execute("SELECT DISTINCT model_key FROM records").fetchall()))

@@ -86,8 +86,7 @@ def config_from_args(args) -> RunConfig:
     ctx = RunContext.from_env(device=args.device, offline=args.offline, data_root=args.data_root,
                               weights_dir=args.weights_dir)
     return RunConfig(**resolved, out=Path(args.out), context=ctx, limit=args.limit,
-                     batch_size=args.batch_size, fresh=args.fresh,
-                     extra={"include": include} if include else {})   # plain data: Ray workers load them too
+                     batch_size=args.batch_size, fresh=args.fresh, include=tuple(include))
 
 
 def run(args) -> int:

@@ -22,9 +22,6 @@ def task_metric(name: str, higher_is_better: bool = True, value_range: tuple[flo
                       description=description, kind="task")
 
 
-MetricInfo = ColumnInfo   # old name of the type
-
-
 @dataclass
 class TaskConfig:
     """One YAML file in tasks/. ``type`` must be a registered task type (no code from configs)."""
@@ -43,7 +40,7 @@ class TaskUnavailable(Unavailable, RuntimeError):
 class DownstreamTask:
     """Subclasses set ``metrics`` and implement ``predict``, ``labels`` and ``score``."""
 
-    metrics: tuple[MetricInfo, ...] = ()
+    metrics: tuple[ColumnInfo, ...] = ()
 
     def __init__(self, config: TaskConfig, ctx=None):
         from bench.config import RunContext
@@ -77,10 +74,6 @@ class DownstreamTask:
         """Label formats (``Sample.label_format``) this task can score against as ground truth;
         ``label_source: auto`` picks gt only where the dataset carries one of them."""
         return ()
-
-    def identity(self) -> str:
-        """Changes when the model or thresholds change: part of the store key."""
-        return self.name
 
     def protocol(self, label_source: str) -> str:
         """One line saying exactly how the score is computed (model, thresholds, labels)."""

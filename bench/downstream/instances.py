@@ -16,7 +16,7 @@ from bench.data.base import Sample
 from bench.downstream.base import DownstreamTask, TaskConfig, task_metric
 from bench.downstream.coco_eval import COCO_RULES, coco_map
 from bench.downstream.labels import instance_gt
-from bench.downstream.params import params_digest, parse_params
+from bench.downstream.params import parse_params
 
 LABEL_SOURCES = ("gt", "pseudo", "none")
 
@@ -51,10 +51,7 @@ class InstanceTask(DownstreamTask):
     def model_description(self) -> str:
         raise NotImplementedError
 
-    # --- identity and protocol ------------------------------------------------------------------
-    def identity(self) -> str:
-        return f"{self.name}:{self.model_description()}:{params_digest(self.params)}"
-
+    # --- protocol ------------------------------------------------------------------------------
     def protocol(self, label_source: str) -> str:
         p = self.params
         classes = "all classes" if not p.classes else f"classes {list(p.classes)}"

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
-import json
 import typing
 from typing import Any
 
@@ -47,8 +45,3 @@ def _check_type(value, hint, what):
         return value
     raise TaskConfigError(f"{what}: expected {getattr(hint, '__name__', hint)}, got {value!r}")
 
-
-def params_digest(params) -> str:
-    """Short stable hash of the parameters: part of a task's identity."""
-    blob = json.dumps(dataclasses.asdict(params), sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:8]

@@ -29,7 +29,7 @@ from bench.data.base import Sample
 from bench.downstream.base import DownstreamTask, task_metric
 from bench.downstream.instances import LABEL_SOURCES, slug
 from bench.downstream.labels import CITYSCAPES_TRAIN_NAMES, read_cityscapes_train_ids
-from bench.downstream.params import params_digest, parse_params
+from bench.downstream.params import parse_params
 from bench.downstream.espnet import EspnetBackend
 from bench.downstream.semantic_backends import BACKENDS as _BUILT_IN
 
@@ -101,9 +101,6 @@ class SemanticSegmentation(DownstreamTask):
         self.backend = BACKENDS[p.backend](self)
         self.metrics = (task_metric(f"{p.metric_prefix}_miou", True, (0.0, 1.0), f"mean IoU over {p.label_set}"),
                         task_metric(f"{p.metric_prefix}_pixel_acc", True, (0.0, 1.0), "labelled pixels right"))
-
-    def identity(self) -> str:
-        return f"{self.name}:{self.backend.describe()}:{params_digest(self.params)}"
 
     def protocol(self, label_source: str) -> str:
         p = self.params

@@ -75,7 +75,7 @@ def load_task_configs(tasks_dir: str | Path | None = None) -> dict[str, TaskConf
 
 def build_task(name: str | TaskConfig, ctx=None, tasks_dir: str | Path | None = None) -> DownstreamTask:
     """A ready task; cheap (the vision model loads on the first predict). Parameter errors raise
-    TaskConfigError; missing weights surface as TaskUnavailable from identity()/protocol()/predict()."""
+    TaskConfigError; missing weights surface as TaskUnavailable from protocol()/predict()."""
     if isinstance(name, TaskConfig):
         config = name
     else:

@@ -43,7 +43,7 @@ def run_shard(cfg_fields: dict[str, Any], ctx_fields: dict[str, Any], model: str
     from bench.offline import configure
     from bench.plugins import load_plugins
 
-    load_plugins(cfg_fields.get("extra", {}).get("include", ()))   # the driver's plug-in folders: same models
+    load_plugins(cfg_fields.get("include", ()))   # the driver's plug-in folders: same models
     ctx = RunContext(**ctx_fields)
     configure(ctx.offline)
     with tempfile.TemporaryDirectory(prefix="bench-shard-") as tmp:

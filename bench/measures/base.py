@@ -33,15 +33,11 @@ class Protocol:
         return f"{self.name}: {ch}, range 0-{self.data_range:g}{crop}, SSIM {self.ssim}, PSNR cap {self.psnr_cap_db:g} dB"
 
 
-# What a measure declares: the one column-metadata type (bench/columns.py) under its old name.
-MeasureInfo = ColumnInfo
-
-
 class Measure:
     """Per-image values for a batch: ``output`` and ``clean`` are float N×3×H×W in [0,1] that
     hold uint8 values (the quantised derained image), RGB. Returns a float64 tensor of N values."""
 
-    info: MeasureInfo
+    info: ColumnInfo   # what the measure declares (bench/columns.py)
 
     def __call__(self, output: torch.Tensor, clean: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from bench.measures.base import Measure, MeasureInfo, Protocol
+from bench.columns import ColumnInfo
+from bench.measures.base import Measure, Protocol
 from bench.measures.color import channel_planes, check_rgb_batch
 from bench.measures.threads import single_thread_on_cpu
 
@@ -32,7 +33,7 @@ def protocol_planes(output: torch.Tensor, clean: torch.Tensor | None, protocol: 
 class FullReference(Measure):
     """A full-reference measure: ``fn(planes_out, planes_clean, protocol) -> float64[N]``."""
 
-    def __init__(self, info: MeasureInfo, fn):
+    def __init__(self, info: ColumnInfo, fn):
         self.info = info
         self._fn = fn
 

@@ -37,7 +37,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.measures.base import Measure, MeasureInfo
+from bench.columns import ColumnInfo
+from bench.measures.base import Measure
 from bench.measures.color import check_rgb_batch, matlab_gray, uint8_values
 from bench.measures.ssim import _filter_valid
 from bench.measures.threads import single_thread_on_cpu
@@ -210,7 +211,7 @@ def packaged_pristine() -> Path:
 
 
 class NIQE(Measure):
-    info = MeasureInfo(
+    info = ColumnInfo(
         name="niqe", reference="NR", higher_is_better=False, value_range=(0.0, math.inf),
         description=f"NIQE, {VARIANT}; grey = MATLAB rgb2gray (uint8), lower is better",
     )

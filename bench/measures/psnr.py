@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import torch
 
-from bench.measures.base import MeasureInfo, Protocol
+from bench.columns import ColumnInfo
+from bench.measures.base import Protocol
 from bench.measures.fullref import FullReference
 from bench.measures.protocols import MPRNET, PRENET, RGB
 
@@ -26,7 +27,7 @@ def psnr_planes(a: torch.Tensor, b: torch.Tensor, protocol: Protocol) -> torch.T
 
 
 def make_psnr(name: str, protocol: Protocol) -> FullReference:
-    info = MeasureInfo(name=name, reference="FR", higher_is_better=True,
+    info = ColumnInfo(name=name, reference="FR", higher_is_better=True,
                        value_range=(0.0, protocol.psnr_cap_db), protocol=protocol, unit="dB",
                        description=f"PSNR, {protocol.summary()}; identical images -> {protocol.psnr_cap_db:g} dB")
     return FullReference(info, psnr_planes)

@@ -17,8 +17,9 @@ import math
 
 import torch
 
+from bench.columns import ColumnInfo
 from bench.errors import Unavailable
-from bench.measures.base import Measure, MeasureInfo
+from bench.measures.base import Measure
 from bench.measures.color import check_rgb_batch
 
 PREFIX = "pyiqa:"
@@ -46,7 +47,7 @@ def _import_pyiqa():
 class PyiqaMeasure(Measure):
     def __init__(self, name: str, metric, reference: str, lower_better: bool, value_range):
         self.metric = metric
-        self.info = MeasureInfo(
+        self.info = ColumnInfo(
             name=name, reference=reference, higher_is_better=not lower_better, value_range=value_range,
             description=f"pyiqa {name[len(PREFIX):]} with pyiqa's own defaults (e.g. YIQ for psnr/ssim); "
                         "not comparable with psnr_y/ssim_y",

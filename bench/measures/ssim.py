@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from bench.measures.base import MeasureInfo, Protocol
+from bench.columns import ColumnInfo
+from bench.measures.base import Protocol
 from bench.measures.fullref import FullReference
 from bench.measures.protocols import MPRNET, PRENET, RGB
 
@@ -141,7 +142,7 @@ def ssim_planes(a: torch.Tensor, b: torch.Tensor, protocol: Protocol) -> torch.T
 
 
 def make_ssim(name: str, protocol: Protocol) -> FullReference:
-    info = MeasureInfo(name=name, reference="FR", higher_is_better=True, value_range=(-1.0, 1.0),
+    info = ColumnInfo(name=name, reference="FR", higher_is_better=True, value_range=(-1.0, 1.0),
                        protocol=protocol, description=f"SSIM, {protocol.summary()}")
     return FullReference(info, ssim_planes)
 
