@@ -103,3 +103,26 @@ def test_cd_diagram_writes_png(tmp_path):
     m = pd.DataFrame(np.random.default_rng(0).normal(size=(6, 4)), columns=list("ABCD"))
     paths = ranking.cd_diagram(ranking.friedman(m, True), tmp_path / "cd")
     assert paths[0].is_file() and paths[0].stat().st_size > 1000
+
+
+def test_recovery_verdict_against_rainy(data):
+    d, higher = data
+    rows = recovery.all_recoveries({"ds": d}, S, metrics=["niqe", "hog_map50_95"], higher=higher)
+    # every model is better than the rainy input on every image (NIQE lower, HOG AP higher): the
+    # bootstrap distribution of model − rainy never crosses 0, p = 2/(B+1), Holm ×3 < 0.05
+    assert len(rows) == 6 and {r.verdict for r in rows} == {"better"}
+    assert all(r.p_boot == pytest.approx(2 / 1001) for r in rows)
+    assert sorted(r.p_holm for r in rows if r.metric == "niqe") == pytest.approx([2 / 1001 * k for k in (3, 3, 3)])
+    # the same numbers read with the direction flipped are "worse"
+    flipped = recovery.all_recoveries({"ds": d}, S, metrics=["niqe"], higher={"niqe": True})
+    assert {r.verdict for r in flipped} == {"worse"}
+
+
+def test_recovery_verdict_holm_by_hand():
+    def row(diff, p):
+        return recovery.Recovery("ds", "k", "m", 0.0, 0.0, 0.0, 10, 0.0, 0.0, 1.0, "", diff=diff, p_boot=p)
+    rows = [row(+1.0, 0.01), row(-1.0, 0.04), row(+1.0, 0.03)]
+    recovery.judge(rows, higher_is_better=True, alpha=0.05)
+    # Holm: 0.01·3 = 0.03; 0.03·2 = 0.06; max(0.06, 0.04·1) = 0.06
+    assert [r.p_holm for r in rows] == pytest.approx([0.03, 0.06, 0.06])
+    assert [r.verdict for r in rows] == ["better", "no significant difference", "no significant difference"]

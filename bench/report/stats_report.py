@@ -70,7 +70,7 @@ def add_to_report(analysis: Analysis | None, lb, out: Path, report, page) -> Non
     if not analysis.comparisons.empty:
         report.files.append(_csv(analysis.comparisons.assign(method=s.text()), out / "comparisons.csv"))
     cors = correlation.all_correlations(analysis.data, analysis.higher, s)
-    recs = recovery.all_recoveries(analysis.data, s)
+    recs = recovery.all_recoveries(analysis.data, s, higher=analysis.higher)
     sentences, blocks = [], []
     if cors:
         report.files.append(_csv(correlation.frame(cors), out / "correlations.csv"))
@@ -103,7 +103,8 @@ def add_to_report(analysis: Analysis | None, lb, out: Path, report, page) -> Non
         report.files.append(_csv(rf, out / "recovery.csv"))
         shown = rf.assign(model=[labels.get(k, k) for k in rf["model_key"]])
         blocks.append("<h3>Recovery share: (model − rainy) / (clean − rainy)</h3>" + _table(
-            shown, ["dataset", "model", "metric", "share", "lo", "hi", "model_value", "rainy_value", "clean_value", "n"]))
+            shown, ["dataset", "model", "metric", "share", "lo", "hi", "model_value", "rainy_value", "clean_value", "n",
+                    "p_holm", "verdict"]))
         blocks.append(f"<p class=\"meta\">{html.escape(rf['method'].iloc[0])}</p>")
         for metric in dict.fromkeys(m for m in rf["metric"] if m.endswith(("_map50_95", "_miou"))):
             stem = figs / ("recovery_share" if metric == rf["metric"].iloc[0] else f"recovery_share_{metric}")
