@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from contexts import offline_ctx
+from reference_cases import assert_expected_cases
 
 from bench.cli import main as bench_main
 from bench.data import DATASETS
@@ -95,8 +96,19 @@ def test_every_checkpoint_loads_strictly_through_the_spec(ctx, resolver, model, 
     assert derainer.key == f"{model}@{variant}#{entry['sha256'][:12]}"
 
 
-@pytest.mark.parametrize("model,variant,what,image,crop,stem",
-                         [c for m in ("dpenet", "rain_over_me") for c in _reference_cases(m)])
+REFERENCE_CASES = [c for m in ("dpenet", "rain_over_me") for c in _reference_cases(m)]
+EXPECTED_REFERENCES = ("dpenet-Rain100L-plain_96x128", "dpenet-Rain100L-plain_57x83", "dpenet-Rain100L-released_21x29",
+                       "dpenet-Rain1400-plain_57x83", "rain_over_me-Rain200L_96x128", "rain_over_me-Rain200L_57x83",
+                       "rain_over_me-Rain200L-output2_21x29", "rain_over_me-Rain1400_21x29",
+                       "rain_over_me-DID_data_57x83", "rain_over_me-DID_data-output2_21x29")
+
+
+def test_every_reference_is_a_case():
+    assert_expected_cases([p.id for p in REFERENCE_CASES], EXPECTED_REFERENCES,
+                          "tests/reference/models/{dpenet,rain_over_me}/reference.json runs")
+
+
+@pytest.mark.parametrize("model,variant,what,image,crop,stem", REFERENCE_CASES)
 def test_output_equals_the_official_network(ctx, resolver, shared_data, model, variant, what, image, crop, stem):
     t, l, h, w = crop
     rgb = read_rgb(shared_data / image)[t:t + h, l:l + w].copy()

@@ -21,6 +21,7 @@ from bench.models import MODELS
 from bench.models.base import Batch, NetworkDerainer
 from bench.models.spanet import irnn
 from bench.models.weights import load_state_dict, registry, resolver
+from reference_cases import assert_expected_cases
 
 REF = Path(__file__).parent / "reference" / "models"
 METHODS = ("rescan", "spanet", "jorder_e")
@@ -61,6 +62,15 @@ def test_checkpoint_loads_strictly_with_registered_sha256(ctx, model, variant):
     result = MODELS.load(model).build_network().load_state_dict(state, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     assert len(state) == entry["keys"]
+
+
+EXPECTED_REFERENCES = ("rescan-RainHeavy_96x128", "rescan-RainHeavy_57x83", "rescan-RainLight_57x83",
+                       "spanet-SPA_96x128", "spanet-SPA_57x83", "jorder_e-practical_96x128", "jorder_e-practical_57x83")
+
+
+def test_every_reference_is_a_case():
+    assert_expected_cases([p.id for p in _references()], EXPECTED_REFERENCES,
+                          "tests/reference/models/{rescan,spanet,jorder_e}/reference.json")
 
 
 @pytest.mark.parametrize("method,variant,crop,stem,meta", list(_references()))

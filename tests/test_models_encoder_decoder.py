@@ -18,6 +18,7 @@ from bench.imageio import read_rgb, to_tensor, to_uint8
 from bench.measures import build_measure
 from bench.models import MODELS
 from bench.models.resize import pil_resize_uint8
+from reference_cases import assert_expected_cases
 from bench.models.base import Batch
 from bench.models.weights import load_state_dict, registry, resolver
 
@@ -93,6 +94,16 @@ def test_weights_entries_say_what_the_report_needs():
     for model, wid, ds in (("dfn", "Rain100H", "rain100h"), ("aidnet", "Rain100L", "rain100l")):
         assert MODELS.load(model).pick_weights(None, ds) == wid
         assert any(p["dataset"] == ds for p in reg[model][wid]["published"])
+
+
+# The plain references make_reference.py wrote (reference.json "files"); _cases finds them on disk.
+EXPECTED_REFERENCES = ("dfn-Rain100H_96x128.npy", "dfn-Rain100H_57x83.npy", "dfn-Rain100L_57x83.npy",
+                       "aidnet-Rain100H_96x128.npy", "aidnet-Rain100H_57x83.npy",
+                       "nledn-Rain100H_96x128.npy", "nledn-Rain100H_59x85.npy", "nledn-Rain100L_59x85.npy")
+
+
+def test_every_plain_reference_is_a_case():
+    assert_expected_cases([c[3] for c in _cases()], EXPECTED_REFERENCES, "tests/reference/models/{dfn,aidnet,nledn}")
 
 
 @pytest.mark.parametrize("model,variant,cname,ref_file", _cases())

@@ -18,16 +18,17 @@ from bench.models import MODELS
 from bench.models.nlcl import RAIN_LAYER_SPEC
 from bench.models.weights import WeightsResolver, load_state_dict, resolver as weights_resolver
 from contexts import offline_ctx
+from reference_cases import assert_expected_cases
 
 REF = Path(__file__).parent / "reference" / "models"
 META = json.loads((REF / "reference.json").read_text())
 
-# (registry name, weights variant, reference file stem)
+# (registry name, weights variant, reference file stem, the crops make_reference.py ran it on)
 OFFICIAL = [
-    ("prenet", "Rain100H", "prenet-Rain100H"),
-    ("prenet", "real", "prenet-real"),
-    ("sapnet", "Rain100H", "sapnet-Rain100H"),
-    ("nlcl", "RealRain", "nlcl-RealRain"),
+    ("prenet", "Rain100H", "prenet-Rain100H", ("96x128", "57x83")),
+    ("prenet", "real", "prenet-real", ("57x83",)),
+    ("sapnet", "Rain100H", "sapnet-Rain100H", ("96x128", "57x83")),
+    ("nlcl", "RealRain", "nlcl-RealRain", ("96x128", "57x83")),
 ]
 CHECKPOINTS = [("prenet", v) for v in ("Rain100H", "Rain100L", "Rain1400", "real")] + \
               [("sapnet", "Rain100H"), ("nlcl", "RealRain"), ("nlcl", "RealRain-rain-layer")]
@@ -91,20 +92,23 @@ def test_our_rgb_input_is_what_the_official_scripts_feed(shared_data):
         assert not np.array_equal(_crop(shared_data, crop)[..., ::-1], inputs[name])
 
 
-@pytest.mark.parametrize("model,variant,stem", OFFICIAL)
-def test_output_matches_official_implementation(ctx, shared_data, model, variant, stem):
+def test_every_reference_is_a_case():
+    """reference.json's outputs (the rain layer has its own test) are exactly OFFICIAL's, all on disk."""
+    listed = [f"{stem}_{name}" for _, _, stem, crops in OFFICIAL for name in crops]
+    written = [k for k in META["outputs"] if "rain-layer" not in k]
+    assert_expected_cases(written, listed, "tests/reference/models/reference.json outputs")
+    missing = [f"{s}.npy" for s in listed if not (REF / f"{s}.npy").exists()]
+    assert not missing, f"tests/reference/models/: reference files missing: {missing}"
+
+
+@pytest.mark.parametrize("model,variant,stem,crops", OFFICIAL, ids=[o[2] for o in OFFICIAL])
+def test_output_matches_official_implementation(ctx, shared_data, model, variant, stem, crops):
     derainer = MODELS.load(model).build(variant, ctx)
-    checked = 0
-    for name, crop in META["crops"].items():
-        ref_file = REF / f"{stem}_{name}.npy"
-        if not ref_file.exists():
-            continue
-        ref = np.load(ref_file)
-        out = derainer.restore(to_tensor(_crop(shared_data, crop)))[0].numpy()
+    for name in crops:
+        ref = np.load(REF / f"{stem}_{name}.npy")
+        out = derainer.restore(to_tensor(_crop(shared_data, META["crops"][name])))[0].numpy()
         assert out.shape == ref.shape
         assert np.abs(out - ref).max() <= 1e-5, f"{stem} {name}: max abs diff {np.abs(out - ref).max():.3g}"
-        checked += 1
-    assert checked >= 1
 
 
 def test_nlcl_rain_layer_matches_official(ctx, resolver, shared_data):

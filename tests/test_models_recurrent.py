@@ -19,6 +19,7 @@ from bench.imageio import read_rgb, to_tensor, to_uint8
 from bench.models import MODELS
 from bench.models.base import Batch
 from bench.models.weights import load_state_dict, registry, resolver
+from reference_cases import assert_expected_cases
 
 REF = Path(__file__).parent / "reference" / "models"
 METHODS = ("prenet_r", "prn", "prn_r", "vrgnet", "brn", "drn")
@@ -40,6 +41,21 @@ def _references():
 
 
 REFERENCES = _references()
+EXPECTED_REFERENCES = tuple(f"{m}/{v}_{c}.npy" for m, v, c in [
+    ("prenet_r", "Rain100H", "96x128"), ("prenet_r", "Rain100H", "57x83"),
+    ("prn", "Rain100H", "96x128"), ("prn", "Rain100H", "57x83"),
+    ("prn_r", "Rain100H", "96x128"), ("prn_r", "Rain100H", "57x83"),
+    ("vrgnet", "Rain100H", "96x128"), ("vrgnet", "Rain100H", "57x83"), ("vrgnet", "SPA", "57x83"),
+    ("brn", "Rain100H", "96x128"), ("brn", "Rain100H", "57x83"),
+    ("drn", "Rain100H", "96x128"), ("drn", "Rain100H", "57x83"), ("drn", "Rain100L", "57x83")])
+EXPECTED_CHECKPOINTS = 18     # configs/weights/<method>.yaml: 3 each, vrgnet 4, drn 2
+
+
+def test_every_reference_and_checkpoint_is_a_case():
+    assert_expected_cases([f"{m}/{f}" for m, _, _, f in REFERENCES], EXPECTED_REFERENCES,
+                          "tests/reference/models/<method>/reference.json outputs")
+    assert len(CHECKPOINTS) == EXPECTED_CHECKPOINTS, \
+        f"configs/weights/{{{','.join(METHODS)}}}.yaml list {len(CHECKPOINTS)} checkpoints: {CHECKPOINTS}"
 
 
 @pytest.fixture(scope="module")
