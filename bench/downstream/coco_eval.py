@@ -50,7 +50,8 @@ def _names(*records: dict[str, Any]) -> dict[int, str]:
 def coco_map(predictions: dict[str, dict], labels: dict[str, dict], iou_type: str = "bbox") -> dict[str, Any]:
     """Score predictions against labels over the image ids present in both.
 
-    Returns {"map50_95", "map50", "ap": {class_name: AP50:95}, "ap50": {...}, "images", "labels",
+    Returns {"map50_95", "map50", "ap": {class_name: AP50:95}, "ap50": {...}, "classes": {class index:
+    {"name", "ap50_95", "ap50", "labels" (instances)}} for every labelled class, "images", "labels",
     "detections"}; mAPs are NaN when the scored images hold no label at all.
     """
     ev, names, out = coco_evaluate(predictions, labels, iou_type)
@@ -67,6 +68,8 @@ def coco_map(predictions: dict[str, dict], labels: dict[str, dict], iou_type: st
             name = names.get(cat - 1, str(cat - 1))
             out["ap"][name] = _mean_defined(precision[:, :, k])
             out["ap50"][name] = _mean_defined(precision[:1, :, k])
+            out["classes"][cat - 1] = {"name": name, "ap50_95": out["ap"][name], "ap50": out["ap50"][name],
+                                       "labels": len(ev.cocoGt.getAnnIds(catIds=[cat]))}
     return out
 
 
@@ -114,7 +117,7 @@ def coco_evaluate(predictions: dict[str, dict], labels: dict[str, dict], iou_typ
             results.append(res)
 
     out: dict[str, Any] = {"images": len(ids), "labels": len(annotations), "detections": len(results),
-                           "ap": {}, "ap50": {}, "ids": ids}
+                           "ap": {}, "ap50": {}, "classes": {}, "ids": ids}
     if not annotations:
         out.update(map50_95=math.nan, map50=math.nan)
         return None, names, out

@@ -99,16 +99,24 @@ class InstanceTask(DownstreamTask):
 
     # --- scores -----------------------------------------------------------------------------------
     def score(self, predictions: dict[str, dict], labels: dict[str, dict] | None) -> dict[str, float]:
+        return self.score_per_class(predictions, labels)[0]
+
+    def score_per_class(self, predictions: dict[str, dict],
+                        labels: dict[str, dict] | None) -> tuple[dict[str, float], list[dict[str, Any]]]:
+        """(``score``'s dict, one row per labelled class and value: class_id, class_name, metric
+        (ap50_95 | ap50), value, n_labels = the class's label instances in the scored images)."""
         p = self.params.metric_prefix
         if labels is None:
-            return self.proxies(predictions)
+            return self.proxies(predictions), []
         # gt_labels gives None for a sample without labels in this task's format: not scored
         labels = {k: v for k, v in labels.items() if v is not None}
         result = coco_map(predictions, labels, self.iou_type)
         out = {f"{p}_map50_95": result["map50_95"], f"{p}_map50": result["map50"]}
         for name, ap in sorted(result["ap"].items()):
             out[f"{p}_ap_{slug(name)}"] = ap
-        return out
+        rows = [{"class_id": c, "class_name": v["name"], "metric": metric, "value": v[metric], "n_labels": v["labels"]}
+                for c, v in sorted(result["classes"].items()) for metric in ("ap50_95", "ap50")]
+        return out, rows
 
     def proxies(self, predictions: dict[str, dict]) -> dict[str, float]:
         p, threshold = self.params.metric_prefix, self.params.proxy_conf

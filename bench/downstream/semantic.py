@@ -167,8 +167,14 @@ class SemanticSegmentation(DownstreamTask):
                 "png": encode_label_map(train_ids)}
 
     def score(self, predictions: dict[str, dict], labels: dict[str, dict] | None) -> dict[str, float]:
+        return self.score_per_class(predictions, labels)[0]
+
+    def score_per_class(self, predictions: dict[str, dict],
+                        labels: dict[str, dict] | None) -> tuple[dict[str, float], list[dict[str, Any]]]:
+        """(``score``'s dict, one row per class in the mean: class_id (train id), class_name, metric
+        iou, value, n_labels = the class's labelled pixels in the scored images)."""
         if labels is None:
-            return {}   # no label-free proxy is meaningful for a class map
+            return {}, []   # no label-free proxy is meaningful for a class map
         n, p = len(self.names), self.params.metric_prefix
         cm = np.zeros((n, n + 1), dtype=np.int64)
         for image_id in sorted(set(predictions) & {k for k, v in labels.items() if v is not None}):
@@ -176,8 +182,11 @@ class SemanticSegmentation(DownstreamTask):
         iou, acc = iou_and_accuracy(cm)
         out = {f"{p}_miou": float(np.nanmean(iou)) if np.isfinite(iou).any() else math.nan,
                f"{p}_pixel_acc": float(acc) if cm.sum() else math.nan}
-        for name, value in zip(self.names, iou):
+        rows, label_pixels = [], cm.sum(1)
+        for k, (name, value) in enumerate(zip(self.names, iou)):
             if np.isfinite(value):
                 out[f"{p}_iou_{slug(name)}"] = float(value)
-        return out
+                rows.append({"class_id": k, "class_name": name, "metric": "iou", "value": float(value),
+                             "n_labels": int(label_pixels[k])})
+        return out, rows
 

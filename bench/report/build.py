@@ -18,6 +18,7 @@ from bench.report.html import Page, generated_line, load_runs, runs_html
 from bench.report.labels import dataset_label, metric_label
 from bench.report.tables import layouts
 from bench.report.tables.columns import metric_columns
+from bench.report.tables.frames import per_class_frame, write_csv
 from bench.report.tables.render import to_html
 from bench.units import split_unit
 
@@ -79,6 +80,8 @@ def build_report(store, lb, out: Path, data_root: Path | None = None, samples: i
     report = Report()
     analysis = stats_report.compute(store, lb, stats_settings)
     report.files += layouts.write_csvs(lb, out) + layouts.write_tables(lb, out, stats=analysis, ci=ci)
+    if not lb.per_class.empty:
+        report.files.append(write_csv(per_class_frame(lb), out / "per_class.csv"))
     main_table = layouts.leaderboard_table(lb, stats=analysis, ci=analysis is not None)
     paper = None
     if {"psnr_y", "ssim_y"} <= set(lb.table.columns):

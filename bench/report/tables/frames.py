@@ -52,3 +52,15 @@ def per_image_frame(lb: Leaderboard) -> pd.DataFrame:
         out = out.merge(why, how="left", on=["model_key", "dataset", "image_id"])
     out.columns.name = None
     return out.sort_values(["dataset", "model", "image_id"], kind="stable").reset_index(drop=True)
+
+
+def per_class_frame(lb: Leaderboard) -> pd.DataFrame:
+    """``per_class.csv``: one row per model × dataset × task × class × value (ap50_95 and ap50 of
+    the instance tasks, iou of the semantic ones), over the same images as the leaderboard row.
+    Instance tasks list the classes with labels in those images (COCO's rule for the mean);
+    semantic tasks the classes in the labels or the predictions (the mIoU's classes)."""
+    df = lb.per_class
+    if df.empty:
+        return df
+    return df.sort_values(["dataset", "task", "model", "variant", "class_id", "metric"],
+                          kind="stable").reset_index(drop=True)

@@ -27,6 +27,8 @@ from bench.units import UnitInfo, split_unit
 
 COST_COLUMNS = ("params", "gflops", "ms_per_image")
 ROW_KEYS = ["model", "variant", "model_key", "dataset", "dataset_fp"]
+PER_CLASS_KEYS = ["model", "variant", "dataset", "task", "class_id", "class_name", "metric", "value", "n_labels",
+                  "images", "label_source", "protocol"]
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Leaderboard:
     warnings: list[str] = field(default_factory=list)
     common_subset: bool = False
     weights_notes: dict[str, str] = field(default_factory=dict)       # model_key -> own-trained / third-party
+    per_class: pd.DataFrame = field(default_factory=pd.DataFrame)     # per-class AP / IoU, long (PER_CLASS_KEYS)
 
     @property
     def metric_columns(self) -> list[str]:
@@ -61,7 +64,7 @@ def build(store: Store, common_subset: bool = False) -> Leaderboard:
     cov = cov[[(d, f) in shown for d, f in zip(cov["dataset"], cov["dataset_fp"])]] if len(cov) else cov
     names = _column_names(cov, units, warnings)
     columns: dict[str, ColumnInfo] = {}
-    rows, left = [], []
+    rows, left, per_class = [], [], []
     scorers: dict[str, Any] = {}
     for key, grp in cov.groupby(["model_key", "dataset", "dataset_fp"], sort=False):
         model_key, dataset, fp = key
@@ -90,8 +93,12 @@ def build(store: Store, common_subset: bool = False) -> Leaderboard:
                 row[col] = float(vals.mean()) if len(vals) else math.nan
                 protocols.append(f"{col}: {columns[col].protocol_text()}")
             else:
-                scores, proto = _task_scores(store, unit, info, bindings.get((unit, ds, fp)), mk, ds, fp, covered,
-                                             scorers, warnings)
+                scores, proto, classes = _task_scores(store, unit, info, bindings.get((unit, ds, fp)), mk, ds, fp,
+                                                      covered, scorers, warnings)
+                per_class += [{"model": r["model"], "variant": r["variant"], "dataset": ds,
+                               "task": _task_label(unit, names), **c,
+                               "images": len(covered), "label_source": (bindings.get((unit, ds, fp)) or ("none",))[0],
+                               "protocol": proto} for c in classes]
                 for metric, value in scores.items():
                     col = names.get((unit, metric), metric)
                     c = next((c for c in (info.columns if info else []) if c.name == metric), None)
@@ -130,7 +137,8 @@ def build(store: Store, common_subset: bool = False) -> Leaderboard:
                        left_out=pd.DataFrame(left, columns=["model_key", "model", "variant", "dataset", "dataset_fp",
                                                             "image_id", "reason"]),
                        deviations=devs, warnings=warnings, common_subset=common_subset,
-                       weights_notes=weights_notes(models, set(table["model_key"]) if not table.empty else set()))
+                       weights_notes=weights_notes(models, set(table["model_key"]) if not table.empty else set()),
+                       per_class=pd.DataFrame(per_class, columns=PER_CLASS_KEYS))
 
 
 def weights_notes(models: dict, keys: set[str]) -> dict[str, str]:
@@ -171,6 +179,12 @@ def _shown_versions(store: Store, cov: pd.DataFrame, warnings: list[str]) -> set
         warnings.append(f"{dataset}: the store holds {len(fps)} content versions of this dataset; the tables show "
                         f"the newest ({newest[:12]}), records of the others ({old}) are kept apart, not merged")
     return shown
+
+
+def _task_label(unit: str, names: dict) -> str:
+    """The task's name; with its settings hash where the store holds several settings of it."""
+    task, settings = split_unit(unit)
+    return f"{task}#{settings}" if any(isinstance(k, tuple) and k[0] == unit for k in names) else task
 
 
 def _column_names(cov: pd.DataFrame, units: dict[str, UnitInfo], warnings: list[str]) -> dict:
@@ -283,14 +297,15 @@ def _measure_column(unit: str, info: UnitInfo | None, grp: pd.DataFrame) -> Colu
 
 
 def _task_scores(store: Store, unit: str, info: UnitInfo | None, binding, model_key: str, dataset: str, fp: str,
-                 covered: set[str], scorers: dict, warnings: list[str]) -> tuple[dict[str, float], str]:
+                 covered: set[str], scorers: dict, warnings: list[str]) -> tuple[dict[str, float], str, list]:
+    """(the row's task columns, protocol, per-class rows) over the covered images."""
     source, proto = binding if binding else ("none", "")
     if info is None or not info.type:
         msg = (f"task unit {unit}: its type and parameters are not recorded in the store; its scores cannot "
                "be recomputed (rerun the task to record them)")
         if msg not in warnings:
             warnings.append(msg)
-        return {}, proto
+        return {}, proto, []
     scorer = scorers.get(unit)
     if scorer is None:
         try:
@@ -298,17 +313,19 @@ def _task_scores(store: Store, unit: str, info: UnitInfo | None, binding, model_
         except Exception as e:
             warnings.append(f"task unit {unit}: scoring code of type {info.type!r} unavailable ({e})")
             scorers[unit] = False
-            return {}, proto
+            return {}, proto, []
     if scorer is False:
-        return {}, proto
+        return {}, proto, []
     preds = {k: v for k, v in store.predictions(model_key, dataset, unit, fp).items() if k in covered}
     labels = None
     if source != "none":
         have = store.labels(dataset, unit, fp, source)
         labels = {k: have[k] for k in preds if k in have}
-    scores = scorer.score(preds, labels) if preds else {}
+    detailed = getattr(scorer, "score_per_class", None)
+    scores, classes = ((detailed(preds, labels) if detailed else (scorer.score(preds, labels), []))
+                       if preds else ({}, []))
     wanted = {c.name for c in info.columns}
-    return {k: float(v) for k, v in scores.items() if k in wanted}, proto
+    return {k: float(v) for k, v in scores.items() if k in wanted}, proto, classes
 
 
 def task_from_units(info: UnitInfo, label_source: str):
