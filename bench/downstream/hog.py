@@ -59,6 +59,11 @@ class HogPeople(InstanceTask):
             self._hog = hog
         return self._hog
 
+    def selection_text(self) -> str:
+        # OpenCV keeps windows with margin >= hitThreshold (hog.cpp); we then keep margin >= conf
+        return (f"windows at SVM margin >= 0 (OpenCV hitThreshold 0), kept at margin >= {self.params.conf}; "
+                "person only (class 0; true labels of other classes dropped)")
+
     def _class_ok(self, cls: int) -> bool:
         return int(cls) == 0    # a people detector: true labels of the other 79 COCO classes are not its task
 

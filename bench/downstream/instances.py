@@ -52,10 +52,22 @@ class InstanceTask(DownstreamTask):
         raise NotImplementedError
 
     # --- protocol ------------------------------------------------------------------------------
+    def selection_text(self) -> str:
+        """Which predictions are kept, with the comparison the code uses: Ultralytics' NMS and
+        FastestDet's handle_preds both keep score > conf. HOG overrides it."""
+        p = self.params
+        classes = "all classes" if not p.classes else f"classes {list(p.classes)} (labels of the others dropped)"
+        return f"predictions at score > {p.conf}, {classes}"
+
+    def gt_text(self) -> str:
+        """Where gt labels come from (bench/downstream/labels.py instance_gt)."""
+        if self.iou_type == "segm":
+            return "the dataset's YOLO polygons as filled masks"
+        return "the dataset's YOLO-format labels as boxes (a polygon line counts as its extent)"
+
     def protocol(self, label_source: str) -> str:
         p = self.params
-        classes = "all classes" if not p.classes else f"classes {list(p.classes)}"
-        head = f"{self.name}: {self.model_description()}; predictions at score >= {p.conf}, {classes}"
+        head = f"{self.name}: {self.model_description()}; {self.selection_text()}"
         if label_source == "none":
             return (f"{head}; label source none: NO mAP; PROXIES {p.metric_prefix}_proxy_count "
                     f"({self.kind}/image with score >= {p.proxy_conf}) and {p.metric_prefix}_proxy_conf "
@@ -64,10 +76,10 @@ class InstanceTask(DownstreamTask):
             labels = (f"label source pseudo: the same model on the clean image, kept at score >= "
                       f"{p.pseudo_conf}")
         elif label_source == "gt":
-            labels = "label source gt: the dataset's annotations"
+            labels = f"label source gt: {self.gt_text()}"
         else:
             raise ValueError(f"unknown label source {label_source!r}; use one of {LABEL_SOURCES}")
-        return f"{head}; {labels}; {COCO_RULES} ({self.iou_type}); per-class AP as {p.metric_prefix}_ap_<class>"
+        return f"{head}; {labels}; {COCO_RULES} ({self.iou_type}); per-class AP (ap50_95, ap50) in per_class.csv"
 
     # --- labels -----------------------------------------------------------------------------------
     def label_formats(self) -> tuple[str, ...]:

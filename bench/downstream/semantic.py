@@ -114,10 +114,12 @@ class SemanticSegmentation(DownstreamTask):
         void = getattr(self.backend, "void_index", None)
         every = f"every pixel but void ({void}) ones" if void is not None else "every pixel"
         labels = (f"label source pseudo: the same model's class map on the clean image, {every}"
-                  if label_source == "pseudo" else "label source gt: Cityscapes gtFine labelIds -> 19 trainIds")
+                  if label_source == "pseudo" else "label source gt: Cityscapes gtFine labelIds -> 19 trainIds "
+                  "(a labelTrainIds file as is), other labelIds ignored (255)")
         return (f"{head}; {labels}; dataset-level confusion matrix, IoU = TP/(TP+FP+FN), classes with empty "
                 f"union left out of the mean, label 255 ignored, a predicted id outside the set counts as a false "
-                f"negative of the labelled class; per-class IoU as {p.metric_prefix}_iou_<class>")
+                f"negative of the labelled class; pixel accuracy = right / labelled pixels; per-class IoU in "
+                "per_class.csv")
 
     def ensure_ready(self) -> None:
         self.backend.model()
