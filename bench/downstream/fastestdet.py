@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.downstream.instances import InstanceTask
+from bench.downstream.instances import InstanceTask, prediction_record
 
 COCO_NAMES = (
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
@@ -99,8 +99,5 @@ class FastestDetDetection(InstanceTask):
         scale = np.array([w, h, w, h], dtype=np.float64)
         classes = [int(c) for c in boxes[:, 5]]
         keep = [i for i, c in enumerate(classes) if self._class_ok(c)]
-        record = {"height": h, "width": w,
-                  "boxes": [[round(float(v), 3) for v in boxes[i, :4].astype(np.float64) * scale] for i in keep],
-                  "classes": [classes[i] for i in keep], "scores": [float(boxes[i, 4]) for i in keep]}
-        record["names"] = {str(c): COCO_NAMES[c] for c in sorted(set(record["classes"]))}
-        return record
+        return prediction_record((h, w), [boxes[i, :4].astype(np.float64) * scale for i in keep],
+                                 [classes[i] for i in keep], [boxes[i, 4] for i in keep], COCO_NAMES.__getitem__)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from bench.downstream.base import TaskUnavailable
-from bench.downstream.instances import InstanceTask
+from bench.downstream.instances import InstanceTask, prediction_record
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,6 @@ class HogPeople(InstanceTask):
         for (x, y, w, h), s in zip(np.reshape(rects, (-1, 4)), weights):
             if s < p.conf:
                 continue
-            box = [x / p.upscale, y / p.upscale, (x + w) / p.upscale, (y + h) / p.upscale]
-            boxes.append([round(float(v), 3) for v in box])
-            scores.append(float(s))
-        return {"height": int(rgb.shape[0]), "width": int(rgb.shape[1]), "boxes": boxes,
-                "classes": [0] * len(boxes), "scores": scores, "names": {"0": "person"} if boxes else {}}
+            boxes.append([x / p.upscale, y / p.upscale, (x + w) / p.upscale, (y + h) / p.upscale])
+            scores.append(s)
+        return prediction_record(rgb.shape, boxes, [0] * len(boxes), scores, lambda c: "person")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bench.data.base import Sample
@@ -23,6 +24,17 @@ LABEL_SOURCES = ("gt", "pseudo", "none")
 
 def slug(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_") or "class"
+
+
+def prediction_record(shape, boxes: Iterable, classes: Iterable[int], scores: Iterable[float],
+                      class_name: Callable[[int], str], **per_box: list) -> dict[str, Any]:
+    """What an instance task stores for one image: pixel boxes [x1, y1, x2, y2] rounded to 0.001 px,
+    classes, scores, further per-box lists (``masks``), and the names of the classes present."""
+    record = {"height": int(shape[0]), "width": int(shape[1]),
+              "boxes": [[round(float(v), 3) for v in box] for box in boxes],
+              "classes": [int(c) for c in classes], "scores": [float(s) for s in scores], **per_box}
+    record["names"] = {str(c): class_name(c) for c in sorted(set(record["classes"]))}
+    return record
 
 
 class InstanceTask(DownstreamTask):

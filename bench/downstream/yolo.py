@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.downstream.base import TaskUnavailable
 from bench.downstream.coco_eval import encode_mask
-from bench.downstream.instances import InstanceTask
+from bench.downstream.instances import InstanceTask, prediction_record
 
 
 @dataclass(frozen=True)
@@ -186,11 +186,8 @@ class YoloDetection(InstanceTask):
         classes = boxes.cls.cpu().numpy().astype(int).tolist() if len(boxes) else []
         scores = boxes.conf.cpu().numpy().astype(float).tolist() if len(boxes) else []
         keep = [i for i, b in enumerate(xyxy) if b[2] > b[0] and b[3] > b[1]]   # zero-area boxes cannot match
-        record = {"height": int(shape[0]), "width": int(shape[1]),
-                  "boxes": [[round(float(v), 3) for v in xyxy[i]] for i in keep],
-                  "classes": [classes[i] for i in keep], "scores": [scores[i] for i in keep]}
-        record["names"] = {str(c): str(result.names[c]) for c in sorted(set(record["classes"]))}
-        return record
+        return prediction_record(shape, [xyxy[i] for i in keep], [classes[i] for i in keep],
+                                 [scores[i] for i in keep], lambda c: str(result.names[c]))
 
 
 class YoloSegmentation(YoloDetection):
@@ -211,9 +208,6 @@ class YoloSegmentation(YoloDetection):
         classes = result.boxes.cls.cpu().numpy().astype(int).tolist() if n else []
         scores = result.boxes.conf.cpu().numpy().astype(float).tolist() if n else []
         keep = [i for i in range(n) if masks[i].any()]
-        record = {"height": int(shape[0]), "width": int(shape[1]),
-                  "boxes": [[round(float(v), 3) for v in xyxy[i]] for i in keep],
-                  "classes": [classes[i] for i in keep], "scores": [scores[i] for i in keep],
-                  "masks": [encode_mask(masks[i]) for i in keep]}
-        record["names"] = {str(c): str(result.names[c]) for c in sorted(set(record["classes"]))}
-        return record
+        return prediction_record(shape, [xyxy[i] for i in keep], [classes[i] for i in keep],
+                                 [scores[i] for i in keep], lambda c: str(result.names[c]),
+                                 masks=[encode_mask(masks[i]) for i in keep])
