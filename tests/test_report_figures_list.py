@@ -37,3 +37,42 @@ def test_list_against_a_store_gives_the_command_that_completes_each_figure(share
         assert cmd.startswith("bench run ")
         args = parser.parse_args(shlex.split(cmd)[1:])      # the printed command is a valid command line
         assert args.out == str(out)
+
+
+def test_detection_figure_falls_back_to_fastestdet_and_names_it(shared_data, shared_weights, tmp_path, capsys):
+    """No yolo_detect in the store (it needs a download): the detection figure is drawn by the
+    offline FastestDet, and both --list and the figure's notes say so; the run command asks for it."""
+    out = tmp_path / "res"
+    assert run("--models", "rainy,clean", "--datasets", "raincityscapes", "--tasks", "fastestdet_coco",
+               "--measures", "psnr_y", "--limit", "1", "--offline", "--data-root", str(shared_data),
+               "--weights-dir", str(shared_weights), "--out", str(out)) == 0
+    capsys.readouterr()
+    assert main(["figures", "--list", "--out", str(out)]) == 0
+    listed = capsys.readouterr().out
+    block = listed.split("raincityscapes_detection", 1)[1].split("raincityscapes_segmentation", 1)[0]
+    assert "drawn by the first of yolo_detect, fastestdet_coco" in block
+    assert "on raincityscapes: drawn by FastestDet coco_352 (fastestdet_coco)" in block
+    assert "--tasks fastestdet_coco" in block and "yolo_detect --out" not in block
+    seg = listed.split("raincityscapes_segmentation", 1)[1].splitlines()[:5]
+    assert any("no stored predictions of semseg_cityscapes, espnet_cityscapes yet" in line for line in seg)
+    assert main(["figures", "raincityscapes_detection", "--out", str(out), "--data-root", str(shared_data)]) == 0
+    printed = capsys.readouterr().out
+    assert ("note: drawn with fastestdet_coco (FastestDet coco_352): yolo_detect has no stored predictions "
+            "on raincityscapes") in printed
+    assert (out / "figures" / "raincityscapes_detection.png").is_file()
+    assert "- prenet on raincityscapes: no records" in printed
+    assert "- rainy on raincityscapes" not in printed and "- clean on raincityscapes" not in printed  # met by fdet
+
+
+def test_a_preference_list_and_a_single_task_are_not_both_allowed(tmp_path):
+    import pytest
+
+    from bench.report.figures.specs import FigureConfigError, load_spec
+
+    path = tmp_path / "f.yaml"
+    path.write_text("kind: visual_comparison\nparams: {task: yolo_detect, tasks: [fastestdet_coco]}\n")
+    with pytest.raises(FigureConfigError, match="not both"):
+        load_spec(path)
+    path.write_text("kind: visual_comparison\nparams: {tasks: [3]}\n")
+    with pytest.raises(FigureConfigError, match="list of task names"):
+        load_spec(path)

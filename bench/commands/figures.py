@@ -11,7 +11,9 @@ from typing import Any
 
 from bench.registry import Registry
 from bench.report.figures.specs import (FIGURE_KINDS, FigureConfigError, describe_missing,  # noqa: F401
-                                        load_specs, missing_runs, run_command)
+                                        drawing_task, figure_model_keys, load_specs, missing_runs, resolved_tasks, run_command,
+                                        task_choices,
+                                        task_model)
 
 
 # --- CLI ----------------------------------------------------------------------------------------
@@ -60,7 +62,7 @@ def run(args) -> int:
         missing = missing_runs(spec, ctx.lb, ctx.store)
         if missing:
             incomplete += 1
-            print(describe_missing(spec, missing, ctx.out))
+            print(describe_missing(spec, missing, ctx.out, resolved_tasks(spec, ctx.lb, ctx.store)))
         if ctx.lb is None or ctx.lb.table.empty:
             failed += 1
             print(f"figure {spec.name}: not drawn (the store holds no records)")
@@ -88,11 +90,20 @@ def _list(specs, args) -> int:
         print(f"{'':32s} needs models {','.join(n.models) or '-'}; datasets {','.join(n.datasets) or '-'}"
               + (f"; measures {','.join(n.measures)}" if n.measures else "")
               + (f"; tasks {','.join(n.tasks)}" if n.tasks else ""))
+        choices = task_choices(s)
+        if len(choices) > 1:
+            print(f"{'':32s} drawn by the first of {', '.join(choices)} with stored predictions")
         if ctx is None:
             continue
+        drawn = {d: drawing_task(s, ctx.store, d, figure_model_keys(s, ctx.lb.table, d))
+                 for d in n.datasets} if choices else {}
+        for d, t in drawn.items():
+            print(f"{'':32s} on {d}: " + (f"drawn by {task_model(ctx.store, t, d)} ({t})" if t else
+                                          f"no stored predictions of {', '.join(choices)} yet"))
         missing = missing_runs(s, ctx.lb, ctx.store)
         if missing:
-            print(f"{'':32s} still needs {len(missing)} piece(s): {run_command(s, missing, ctx.out)}")
+            print(f"{'':32s} still needs {len(missing)} piece(s): "
+                  f"{run_command(s, missing, ctx.out, resolved_tasks(s, ctx.lb, ctx.store))}")
         else:
             print(f"{'':32s} ready: every needed run is in {store_path}")
     if ctx is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.report.figures import grids, plots
 from bench.report.figures.sources import dataset_fallback, oracle_models, output_path_for, sample_ids
-from bench.report.figures.specs import has_task
+from bench.report.figures.specs import drawing_task, has_task, task_choices, task_model
 from bench.report.tables import layouts
 from bench.report.tables.render import to_latex, to_markdown
 from bench.report.labels import dataset_label, model_label
@@ -99,7 +99,14 @@ def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
         raise ValueError(f"none of the models {spec.needs.models} has records on {dataset}")
     images = _param(spec, "images", 2, (int, list))
     ids = [str(i) for i in images] if isinstance(images, list) else sample_ids(ctx.lb, dataset, images)
-    task = _param(spec, "task", None, str)
+    choices = task_choices(spec)
+    task = drawing_task(spec, ctx.store, dataset, [c.model_key for c in columns]) or (choices[0] if choices else None)
+    title = spec.title or f"{dataset_label(dataset)}"
+    if task:        # say which model drew the boxes or maps, and why when it is not the preferred one
+        title += f"\n{task_model(ctx.store, task, dataset)} ({task})"
+        if task != choices[0]:
+            notes.append(f"drawn with {task} ({task_model(ctx.store, task, dataset)}): "
+                         f"{', '.join(choices[:choices.index(task)])} has no stored predictions on {dataset}")
     with_task = {c.model_key for c in columns if task and has_task(ctx.store, c.model_key, dataset, task)}
     notes += [f"{c.label}: no stored {task} predictions on {dataset}" for c in columns
               if task and c.model_key not in with_task]
@@ -109,7 +116,7 @@ def visual_comparison(spec, ctx) -> tuple[list[Path], list[str]]:
         [(dataset, i) for i in ids], columns, output_path_for(ctx.out), ctx.figures_dir / spec.name,
         fallback=dataset_fallback(ctx.data_root, oracle_models(block)), prediction=prediction,
         crops=[tuple(c) for c in crops] if crops else None, zoom=bool(_param(spec, "zoom", True)),
-        title=spec.title or f"{dataset_label(dataset)}", min_score=float(_param(spec, "min_score", 0.25)))
+        title=title, min_score=float(_param(spec, "min_score", 0.25)))
     # per-image "no stored prediction" lines add nothing for a column that has none at all
     missing = [m for m in missing if not (m.endswith("no stored prediction") and m.split(" on ")[0] not in with_task)]
     return paths, notes + missing

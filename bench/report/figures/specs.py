@@ -79,9 +79,11 @@ def load_spec(path: Path) -> FigureSpec:
     params = data.get("params") or {}
     if not isinstance(params, dict):
         raise FigureConfigError(f"{path}: `params:` must be a mapping")
-    return FigureSpec(name=str(data.get("name") or path.stem), kind=data["kind"], path=path,
+    spec = FigureSpec(name=str(data.get("name") or path.stem), kind=data["kind"], path=path,
                       title=str(data.get("title", "")), description=str(data.get("description", "")),
                       source=str(data.get("source", "")), needs=Needs(**needs), params=params)
+    task_choices(spec)          # a malformed preference list fails here, naming the file
+    return spec
 
 
 def load_specs(directory: Path | None = None) -> dict[str, FigureSpec]:
@@ -118,12 +120,62 @@ def has_task(store, model_key: str, dataset: str, task: str) -> bool:
                                      for u in store.task_units(model_key, dataset))
 
 
+# --- which task draws a figure ------------------------------------------------------------------
+
+def task_choices(spec: FigureSpec) -> list[str]:
+    """The figure's tasks in order of preference: ``params.tasks`` (a list) or ``params.task`` (one
+    name). The first with stored predictions draws the figure, e.g. [yolo_detect, fastestdet_coco]:
+    the online YOLO where it ran, else the offline FastestDet."""
+    if "task" in spec.params and "tasks" in spec.params:
+        raise FigureConfigError(f"{spec.path}: give params.tasks (a preference list) or params.task, not both")
+    value = spec.params.get("tasks", spec.params.get("task"))
+    if value is None:
+        return []
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise FigureConfigError(f"{spec.path}: params.tasks must be a list of task names, the preferred first")
+    return list(value)
+
+
+def drawing_task(spec: FigureSpec, store, dataset: str, model_keys) -> str | None:
+    """The first task choice with stored predictions of any of these models on the dataset."""
+    keys = list(model_keys)
+    return next((t for t in task_choices(spec) if any(has_task(store, k, dataset, t) for k in keys)), None)
+
+
+def task_model(store, task: str, dataset: str) -> str:
+    """The model behind a task's stored predictions, short, from the protocol the store recorded
+    ("FastestDet coco_352", "Ultralytics YOLO yolo11n.pt"); the task name if none is recorded."""
+    for (unit, ds, _), (_, protocol) in (store.bindings() if store is not None else {}).items():
+        if ds == dataset and split_unit(unit)[0] == task and protocol.startswith(f"{task}: "):
+            text, depth = protocol[len(task) + 2:].split(" sha256 ")[0], 0
+            for i, ch in enumerate(text):       # up to the first ',' or ';' outside parentheses
+                depth += (ch == "(") - (ch == ")")
+                if ch in ",;" and depth == 0:
+                    return text[:i].strip()
+            return text.strip()
+    return task
+
+
+def figure_model_keys(spec: FigureSpec, table: pd.DataFrame, dataset: str) -> list[str]:
+    return [k for m in spec.needs.models for k in rows_for(table, m, dataset).get("model_key", [])]
+
+
+def _needed_tasks(spec: FigureSpec, store, table: pd.DataFrame, dataset: str) -> list[str]:
+    """needs.tasks, with a task of the preference list replaced by the one that draws (or would)."""
+    choices = task_choices(spec)
+    chosen = drawing_task(spec, store, dataset, figure_model_keys(spec, table, dataset)) or \
+        (choices[0] if choices else None)
+    return list(dict.fromkeys(chosen if t in choices else t for t in spec.needs.tasks))
+
+
 def missing_runs(spec: FigureSpec, lb, store) -> list[tuple[str, str, str]]:
     """(model, dataset, what) for every needed piece the store lacks; what = "no records" or a
-    measure/task name."""
+    measure/task name. A needed task of the preference list is met by the choice that draws."""
     table = lb.table if lb is not None else pd.DataFrame()
     missing = []
     for dataset in spec.needs.datasets:
+        tasks = _needed_tasks(spec, store, table, dataset)
         for model in spec.needs.models:
             rows = rows_for(table, model, dataset)
             if rows.empty:
@@ -132,31 +184,49 @@ def missing_runs(spec: FigureSpec, lb, store) -> list[tuple[str, str, str]]:
             for m in spec.needs.measures:
                 if m not in rows.columns or rows[m].isna().all():
                     missing.append((model, dataset, m))
-            for t in spec.needs.tasks:
+            for t in tasks:
                 if not any(has_task(store, k, dataset, t) for k in rows["model_key"]):
                     missing.append((model, dataset, t))
     return missing
 
 
-def run_command(spec: FigureSpec, missing: list[tuple[str, str, str]], out: Path) -> str:
+def resolved_tasks(spec: FigureSpec, lb, store) -> list[str]:
+    """needs.tasks as the figure will draw them against this store (the preference list resolved)."""
+    table = lb.table if lb is not None else pd.DataFrame()
+    return list(dict.fromkeys(t for d in spec.needs.datasets for t in _needed_tasks(spec, store, table, d)))
+
+
+def run_command(spec: FigureSpec, missing: list[tuple[str, str, str]], out: Path,
+                tasks: list[str] | None = None) -> str:
+    """The `bench run` line for the missing pieces; ``tasks`` = resolved_tasks (default: the
+    preferred task of a preference list)."""
     models = list(dict.fromkeys(m for m, _, _ in missing))
     datasets = list(dict.fromkeys(d for _, d, _ in missing))
     cmd = ["bench run", "--models", ",".join(models), "--datasets", ",".join(datasets)]
     if spec.needs.measures:
         cmd += ["--measures", ",".join(spec.needs.measures)]
-    cmd += ["--tasks", ",".join(spec.needs.tasks) if spec.needs.tasks else "none"]
+    if tasks is None:
+        choices = task_choices(spec)
+        tasks = list(dict.fromkeys(choices[0] if t in choices else t for t in spec.needs.tasks))
+    cmd += ["--tasks", ",".join(tasks) if tasks else "none"]
     if Path(out) != Path("results"):
         cmd += ["--out", str(out)]
     return " ".join(cmd)
 
 
-def describe_missing(spec: FigureSpec, missing: list[tuple[str, str, str]], out: Path) -> str:
+def describe_missing(spec: FigureSpec, missing: list[tuple[str, str, str]], out: Path,
+                     tasks: list[str] | None = None) -> str:
     by_pair: dict[tuple[str, str], list[str]] = {}
     for model, dataset, what in missing:
         by_pair.setdefault((model, dataset), []).append(what)
     lines = [f"figure {spec.name}: {len(by_pair)} of "
              f"{len(spec.needs.models) * len(spec.needs.datasets)} needed model × dataset runs incomplete:"]
-    lines += [f"  - {m} on {d}: " + ("no records" if w == ["no records"] else f"missing {', '.join(w)}")
+    choices = task_choices(spec)
+
+    def named(what: str) -> str:
+        others = [t for t in choices if t != what]
+        return f"{what} (or {', '.join(others)})" if what in choices and others else what
+    lines += [f"  - {m} on {d}: " + ("no records" if w == ["no records"] else f"missing {', '.join(map(named, w))}")
               for (m, d), w in by_pair.items()]
-    lines.append(f"  produce them with: {run_command(spec, missing, out)}")
+    lines.append(f"  produce them with: {run_command(spec, missing, out, tasks)}")
     return "\n".join(lines)
