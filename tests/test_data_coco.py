@@ -127,6 +127,7 @@ def test_verify_reads_every_label(built, capsys):
 
 
 # --- the clean row is a real upper bound under true labels ------------------------------------
+@pytest.mark.slow   # ~1 min; the true-label path through `bench run` stays quick in test_data_synth.py (coco8-rain)
 def test_clean_upper_bound_below_one_with_true_person_boxes(shared_data, cache, tmp_path, monkeypatch):
     """hog_people (label source auto) on coco-val128-rain-heavy scores against the true person boxes:
     clean is the upper bound of the rows but a real detector's AP, below 1.0; heavy rain scores less.

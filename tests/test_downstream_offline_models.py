@@ -67,23 +67,32 @@ def test_both_join_all_next_to_hog():
     assert {"hog_people", "fastestdet_coco", "espnet_cityscapes", "yolo_detect", "semseg_cityscapes"} <= set(tasks)
 
 
-def test_bench_run_offline_clean_is_one_rainy_less(shared_data, shared_weights, tmp_path):
+# (task, its leaderboard columns, its protocol texts, one stored parameter); ESPNet runs at 1024×512
+# (~8 s an image on CPU), so its run is in the slow set; FastestDet's keeps the path in the quick one.
+RUNS = [
+    pytest.param("fastestdet_coco", ("fdet_map50_95", "fdet_map50"), ("FastestDet coco_352 sha256 7f688d478ee4", "maxDets=100"),
+                 ("conf", 0.001), id="fastestdet"),
+    pytest.param("espnet_cityscapes", ("cseg_miou", "cseg_pixel_acc"), ("ESPNet cityscapes_p2_q8 sha256 343b0e77e854",),
+                 ("backend", "espnet"), id="espnet", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("task, columns, protocol_parts, param", RUNS)
+def test_bench_run_offline_clean_is_one_rainy_less(task, columns, protocol_parts, param, shared_data, shared_weights, tmp_path):
     """Real trained models, offline, RainCityscapes (no gtFine, no boxes here: pseudo-labels)."""
     out = tmp_path / "res"
-    assert run("--models", "rainy,clean", "--datasets", "raincityscapes", "--tasks", "fastestdet_coco,espnet_cityscapes",
+    assert run("--models", "rainy,clean", "--datasets", "raincityscapes", "--tasks", task,
                "--measures", "psnr_y", "--limit", "3", "--offline", "--data-root", str(shared_data),
                "--weights-dir", str(shared_weights), "--out", str(out)) == 0
     lb = pd.read_csv(out / "leaderboard.csv").set_index("model")
-    for col in ("fdet_map50_95", "fdet_map50", "cseg_miou", "cseg_pixel_acc"):
+    for col in columns:
         assert lb.loc["clean", col] == 1.0
         assert 0.0 < lb.loc["rainy", col] < 1.0
     protocol = lb.loc["rainy", "protocol"]
-    for needed in ("FastestDet coco_352 sha256 7f688d478ee4", "ESPNet cityscapes_p2_q8 sha256 343b0e77e854",
-                   "label source pseudo", "maxDets=100"):
+    for needed in (*protocol_parts, "label source pseudo"):
         assert needed in protocol
     import sqlite3
 
     with sqlite3.connect(out / "store.sqlite") as db:     # the store keeps each task's parameters and protocol
         units = {r[0]: r[1] for r in db.execute("SELECT name, params FROM units WHERE kind = 'task'")}
-    assert yaml.safe_load(units["fastestdet_coco"])["conf"] == 0.001
-    assert yaml.safe_load(units["espnet_cityscapes"])["backend"] == "espnet"
+    assert yaml.safe_load(units[task])[param[0]] == param[1]
