@@ -27,6 +27,7 @@ def cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
+# Building the three 128-image sets takes ~25 s on CPU, so the tests that read them are marked slow.
 @pytest.fixture(scope="module")
 def built(shared_data, cache):
     ctx = offline_ctx(data_root=shared_data, cache_dir=cache)
@@ -62,6 +63,7 @@ def test_map_agrees_with_both_config_files_of_the_shared_set(shared_data):
 
 
 # --- the sets ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_sets_register_and_build(built):
     assert set(SETS) <= set(dataset_names())
     for name, ds in built.items():
@@ -78,6 +80,7 @@ def test_sets_register_and_build(built):
     assert "heavy rain, seed 0" in built["coco-val128-rain-heavy"].layout
 
 
+@pytest.mark.slow
 def test_longer_side_capped_at_480_keeping_the_aspect(built, shared_data):
     src = source(shared_data) / "images" / "val2017"
     for s in built["coco-val128-rain-heavy"].samples():
@@ -89,6 +92,7 @@ def test_longer_side_capped_at_480_keeping_the_aspect(built, shared_data):
             assert abs(w / h - ow / oh) < 2 / min(w, h), s.id                  # aspect kept to a pixel
 
 
+@pytest.mark.slow
 def test_labels_carried_over_byte_for_byte(built, shared_data):
     src = source(shared_data)
     for ds in built.values():
@@ -103,6 +107,7 @@ def test_labels_carried_over_byte_for_byte(built, shared_data):
                 assert s.polygons is None
 
 
+@pytest.mark.slow
 def test_rain_is_seeded_and_the_calibrated_preset(built):
     """The rainy file is exactly the synth renderer's output for (preset, seed 0, image id) on the
     capped clean image: rebuilding gives the same pixels, and it is not the clean image."""
@@ -116,6 +121,7 @@ def test_rain_is_seeded_and_the_calibrated_preset(built):
             assert not np.array_equal(again, render(clean, preset(which), 1, s.id))   # the seed matters
 
 
+@pytest.mark.slow
 def test_verify_reads_every_label(built, capsys):
     from bench.data.verify import format_report, verify
 
