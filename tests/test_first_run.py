@@ -250,6 +250,7 @@ def test_doctor_gives_the_fix_for_each_miss(user_home, capsys):
     out = capsys.readouterr().out
     assert "miss  data root" in out and "mkdir -p" in out
     assert out.count("fix:") == out.count("  miss  ")
+    assert "espnet_cityscapes" not in out and "object has no attribute" not in out   # registry weights: checked above
 
 
 def test_segformer_unreachable_hub_is_one_probe_then_offline(tmp_path, monkeypatch):

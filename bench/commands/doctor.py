@@ -196,7 +196,8 @@ def _weights(ctx):
 
 
 def _task_weights(ctx):
-    """Segmentation tasks' checkpoints (YOLO's are in the registry above)."""
+    """Segmentation tasks' checkpoints outside the weights registry (YOLO's, FastestDet's and ESPNet's
+    are registry entries, checked above)."""
     from bench.downstream.tasks import build_task, load_task_configs
 
     found, missing = [], []
@@ -205,7 +206,7 @@ def _task_weights(ctx):
             continue
         try:
             backend = getattr(build_task(cfg, ctx), "backend", None)
-            if backend is None:
+            if backend is None or not hasattr(backend, "local_dir") and not hasattr(backend, "_file"):
                 continue
             have = backend.local_dir() if hasattr(backend, "local_dir") else backend._file()[0]
         except Exception as e:  # noqa: BLE001 (a broken task config is reported, not fatal)
