@@ -111,3 +111,28 @@ def test_cli_page_lists_every_command_and_flag(parser):
         extra += [f"bench {path} {f}" for f in sorted(documented - flags)]
     assert not missing, f"docs/cli.md lacks: {missing}"
     assert not extra, f"docs/cli.md names flags the parser does not define: {extra}"
+
+
+def _tool(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _between_markers(path: Path, tag: str) -> str:
+    text = path.read_text(encoding="utf-8")
+    m = re.search(rf"<!-- {tag}:begin -->\n(.*?)\n<!-- {tag}:end -->", text, flags=re.S)
+    assert m, f"{path.name}: no <!-- {tag}:begin --> … <!-- {tag}:end --> block"
+    return m.group(1).strip()
+
+
+def test_downstream_tables_are_the_committed_results():
+    """The README's downstream table and results/downstream/README.md's tables are exactly what
+    tools/downstream_table.py makes from the committed report CSVs (no number typed by hand)."""
+    table = _tool("downstream_table")
+    results = REPO / "results" / "downstream"
+    assert _between_markers(REPO / "README.md", "downstream") == table.readme_table(results).strip()
+    assert _between_markers(results / "README.md", "downstream-full") == table.full_tables(results).strip()
