@@ -45,6 +45,7 @@ def outputs(task, shared):
 
 
 @pytest.mark.parametrize("n", range(2))
+@pytest.mark.slow  # ESPNet at 1024×512 on CPU: seconds per image
 def test_logits_and_argmax_match_official(outputs, n):
     _, logits = outputs[n]
     assert logits.shape == (20, 512, 1024)
@@ -54,6 +55,7 @@ def test_logits_and_argmax_match_official(outputs, n):
     assert np.array_equal(logits.argmax(0), REF[f"argmax_{n}"])
 
 
+@pytest.mark.slow  # ESPNet at 1024×512 on CPU: seconds per image
 def test_prediction_is_the_official_map_at_the_image_size(task, outputs):
     rgb, _ = outputs[0]
     rec = task.predict([rgb])[0]
@@ -88,6 +90,7 @@ def test_void_ignored_in_pseudo_labels_and_wrong_in_predictions(task):
     assert "cseg_iou_sidewalk" not in s               # in neither labels nor predictions: left out
 
 
+@pytest.mark.slow  # ESPNet at 1024×512 on CPU: seconds per image
 def test_clean_scores_one_against_its_pseudo_labels(task, outputs):
     rgb, _ = outputs[1]
     pred = task.predict([rgb])[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
@@ -49,6 +50,7 @@ def _check_against_octave(ref: pd.DataFrame, values: dict) -> None:
             assert abs(values[ssim_name][row.image] - getattr(row, f"ssim_y_{preset}")) < 1e-5, (preset, row.image)
 
 
+@pytest.mark.slow  # a full-set reproduction (100 pairs)
 def test_rain100h_rainy_all_100_match_octave(shared_data):
     ref = pd.read_csv(REF / "octave_rain100h_rainy.csv")
     assert len(ref) == 100

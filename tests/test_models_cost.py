@@ -38,6 +38,7 @@ def test_cost_columns_use_the_size_policy_and_skip_non_networks(tmp_path):
     assert cost_columns(PrecomputedDerainer(tmp_path))["params"] is None
 
 
+@pytest.mark.slow
 def test_timing_is_positive_and_perf_table_lists_models(capsys):
     net = fill_deterministic(nn.Sequential(nn.Conv2d(3, 3, 3, padding=1)))
     assert time_derainer(NetworkDerainer("t", net, IO_PAD), size=(32, 32), reps=2, warmup=0) > 0

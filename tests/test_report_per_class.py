@@ -43,6 +43,7 @@ def test_instance_per_class_rows_by_hand():
     assert scores["fdet_map50_95"] == pytest.approx((51 / 101 + 1) / 2, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_bench_report_writes_per_class_matching_the_leaderboard(shared_data, shared_weights, tmp_path):
     """A real run (FastestDet + ESPNet, RainCityscapes, pseudo-labels), then `bench report`."""
     out = tmp_path / "res"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from bench.cli import main
 
@@ -19,6 +20,7 @@ def _row(md: str, label: str) -> list[str]:
     return [c.strip() for c in line.strip("|").split("|")]
 
 
+@pytest.mark.slow  # two report builds with 2000 resamples
 def test_tiny_lead_not_bold_clear_lead_bold(tmp_path, capsys):
     # psnr_y means: a 20, b 25, c 30 (+ noise sd 1). Tiny: c drops to b + 0.02 -> tied, not bold.
     out = _store(tmp_path, {"c": -4.98})
